@@ -1,0 +1,75 @@
+"""The DuckDB side: SQL files by layer, connections, and period-replacing loads.
+
+Two files: the warehouse BI opens (``marts``: counts and rates only) and the restricted file
+beside it (``staging``, ``audit``: personal data, owner-only). SQL lives in ``sql/<layer>/``,
+each file with a header naming the table, its grain and its columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).parent / "sql"
+RESTRICTED_LAYERS = ("staging", "audit")
+PUBLIC_LAYERS = ("marts",)
+
+
+def sql_files(layer: str) -> list[Path]:
+    """The layer's SQL files in the order they run."""
+    return sorted((SQL_DIR / layer).glob("*.sql"))
+
+
+def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
+    """Run every DDL file of a layer (idempotent: ``create … if not exists``)."""
+    for path in sql_files(layer):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def connect(
+    path: Path, layers: tuple[str, ...], *, private: bool
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) a DuckDB file with the given layers' tables.
+
+    ``private`` files hold personal data: created with owner-only permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        if private:
+            os.chmod(path, 0o600)
+        for layer in layers:
+            apply_layer(con, layer)
+        yield con
+    finally:
+        con.close()
+
+
+def replace_slice(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    where: dict[str, object],
+) -> None:
+    """Delete the slice ``where`` selects and insert ``frame`` in its place (one statement
+    pair; call inside a transaction so that a rerun replaces the slice whole)."""
+    condition = " and ".join(f"{column} = ${column}" for column in where)
+    con.execute(f"delete from {table} where {condition}", where)
+    if frame.height:
+        con.register("_incoming", frame)
+        try:
+            con.execute(f"insert into {table} by name select * from _incoming")
+        finally:
+            con.unregister("_incoming")
+
+
+def period_date(period: str) -> dt.date:
+    """``YYYY-MM`` → the first day of that month (how every table stores ``period``)."""
+    return dt.date.fromisoformat(f"{period}-01")

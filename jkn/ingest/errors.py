@@ -1,0 +1,35 @@
+"""Errors that speak to the person who must act: which file, where, what was expected, what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ExtractError(Exception):
+    """A whole-file problem: the source fails for this period and nothing of it is loaded."""
+
+    file: str
+    problem: str
+    expected: str = ""
+    action: str = ""
+    line: int | None = None
+    column: str | None = None
+    check: str = "file_readable"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        parts = [f"{where}: {self.problem}"]
+        if self.expected:
+            parts.append(f"Expected: {self.expected}")
+        if self.action:
+            parts.append(f"What to do: {self.action}")
+        return ". ".join(p.rstrip(".") for p in parts) + "."
+
+
+class SourceChangedError(ExtractError):
+    """A period's file was redelivered with different bytes from the copy already received."""

@@ -1,0 +1,153 @@
+"""Validate a raw extract with its pandera schema and split it into staged rows and quarantine.
+
+Every check runs over every row (``lazy=True``): all failures are collected and stored, and only
+then is each row decided — quarantined when any *error* check failed, loaded (with its flags)
+otherwise. Rows the CSV parser could not split are quarantined too. Nothing is dropped:
+``received == loaded + quarantined`` is asserted before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandera.errors
+import polars as pl
+
+from jkn.ingest.readers import LINE, RawExtract
+from schemas import SourceSchema
+from schemas.common import PERIOD_END
+
+UNREADABLE = "record_readable"
+_POS = "__pos"
+
+
+@dataclass
+class ValidationResult:
+    """The outcome for one source and period."""
+
+    source: str
+    staged: pl.DataFrame  # the schema's staged columns + line + flags
+    quarantine: pl.DataFrame  # line, reasons, flags, record (JSON of the row as received)
+    checks: pl.DataFrame  # check, severity, rows: every check that ran, failing or not
+    received: int
+
+    @property
+    def loaded(self) -> int:
+        return self.staged.height
+
+    @property
+    def quarantined(self) -> int:
+        return self.quarantine.height
+
+
+class RowConservationError(AssertionError):
+    """Rows received and rows accounted for differ: a defect in the pipeline, never in data."""
+
+
+def period_end(period: str) -> dt.date:
+    """Last day of a ``YYYY-MM`` period."""
+    first = dt.date.fromisoformat(f"{period}-01")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def check_names(schema: SourceSchema) -> list[str]:
+    """Names of every row check the source's model runs."""
+    return [check.name for check in schema.model.to_schema().checks]
+
+
+def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> ValidationResult:
+    """Run the source's checks on every row; return staged rows, quarantine and check counts."""
+    frame = raw.frame.with_row_index(_POS).with_columns(
+        pl.lit(period_end(period)).alias(PERIOD_END)
+    )
+    frame = frame.with_columns(schema.parse())
+    failures = _failures(frame, schema)
+
+    per_row = failures.group_by(_POS).agg(
+        pl.col("check").filter(pl.col("severity") == "error").sort().alias("reasons"),
+        pl.col("check").filter(pl.col("severity") == "warning").sort().alias("flags"),
+    )
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    frame = frame.join(per_row, on=_POS, how="left").with_columns(
+        pl.col("reasons").fill_null(empty), pl.col("flags").fill_null(empty)
+    )
+    bad = pl.col("reasons").list.len() > 0
+    staged = frame.filter(~bad).select(*schema.staged, pl.col(LINE).alias("line"), "flags")
+    raw_columns = [c for c in schema.columns if c in frame.columns]
+    quarantine = frame.filter(bad).select(
+        pl.col(LINE).alias("line"),
+        "reasons",
+        "flags",
+        pl.struct(raw_columns).struct.json_encode().alias("record"),
+    )
+    if raw.rejects.height:
+        unreadable = raw.rejects.select(
+            pl.col(LINE).alias("line"),
+            pl.concat_list(pl.lit(UNREADABLE)).alias("reasons"),
+            empty.alias("flags"),
+            pl.struct(pl.col("reason"), pl.col("raw")).struct.json_encode().alias("record"),
+        )
+        quarantine = pl.concat([quarantine, unreadable]).sort("line")
+
+    checks = _check_counts(failures, schema, raw.rejects.height)
+    result = ValidationResult(
+        source=schema.source,
+        staged=staged,
+        quarantine=quarantine,
+        checks=checks,
+        received=raw.received,
+    )
+    assert_rows_conserved(result)
+    return result
+
+
+def assert_rows_conserved(result: ValidationResult) -> None:
+    """Every row received is either loaded or quarantined: a breach stops the run."""
+    if result.received != result.loaded + result.quarantined:
+        raise RowConservationError(
+            f"{result.source}: received {result.received} rows but loaded {result.loaded} "
+            f"and quarantined {result.quarantined}"
+        )
+
+
+def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
+    """One row per (row position, failed check), with the check's severity."""
+    columns = {_POS: pl.UInt32, "check": pl.String}
+    try:
+        schema.model.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        structural = cases.filter(pl.col("index").is_null())
+        if structural.height:
+            # a column of the wrong type after parsing is a defect in the schema, not in data
+            details = structural.select("check", "column").rows()
+            raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
+        found = cases.select(pl.col("index").cast(pl.UInt32).alias(_POS), "check").unique()
+    else:
+        found = pl.DataFrame(schema=columns)
+    severity = {check: schema.severity(check) for check in check_names(schema)}
+    return found.with_columns(
+        pl.col("check").replace_strict(severity, return_dtype=pl.String).alias("severity")
+    )
+
+
+def _check_counts(failures: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:
+    counts = failures.group_by("check").agg(pl.len().cast(pl.Int64).alias("rows"))
+    every = pl.DataFrame(
+        {
+            "check": [*check_names(schema), UNREADABLE],
+            "severity": [*(schema.severity(c) for c in check_names(schema)), "error"],
+        }
+    )
+    return (
+        every.join(counts, on="check", how="left")
+        .with_columns(
+            pl.when(pl.col("check") == UNREADABLE)
+            .then(pl.lit(unreadable, dtype=pl.Int64))
+            .otherwise(pl.col("rows").fill_null(0))
+            .alias("rows")
+        )
+        .sort("severity", "check")
+    )

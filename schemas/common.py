@@ -1,0 +1,255 @@
+"""Parsing expressions and the checks every person-level extract shares.
+
+Staging only renames and casts: values are trimmed, placeholders (``-``, ``NULL``, ``0``) read
+as unknown, codes undotted, dates read from the three formats the contract allows. Checks are
+named after the business rule they enforce; a source declares which of them are warnings
+(the row is flagged and flows on) — every other failure is an error (the row is quarantined).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from jkn.reference import regions
+
+PLACEHOLDERS = ("", "-", "NULL", "0")
+PERIOD_END = "_period_end"
+
+
+def text(column: str, placeholders: tuple[str, ...] = PLACEHOLDERS) -> pl.Expr:
+    """The trimmed value, or null when empty or a placeholder for unknown."""
+    value = pl.col(column).str.strip_chars()
+    return pl.when(value.is_in(list(placeholders))).then(None).otherwise(value)
+
+
+def upper(column: str) -> pl.Expr:
+    return text(column).str.to_uppercase()
+
+
+def code_digits(column: str) -> pl.Expr:
+    """A Kemendagri code with its dots removed: ``16.08.01.2001`` → ``1608012001``."""
+    return text(column).str.replace_all(".", "", literal=True)
+
+
+_DMY = r"^\d{1,2}([-/])\d{1,2}[-/]\d{4}$"
+_YMD = r"^\d{4}-\d{1,2}-\d{1,2}$"
+
+
+def date_value(column: str) -> pl.Expr:
+    """A date written ``DD-MM-YYYY``, ``DD/MM/YYYY`` or ``YYYY-MM-DD`` (one file may mix
+    them; an Excel time part is dropped); null when it is none of these or no real date."""
+    value = text(column).str.replace(r"[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    dmy = value.str.contains(_DMY)
+    ymd = value.str.contains(_YMD)
+    return (
+        pl.when(dmy)
+        .then(
+            pl.coalesce(
+                value.str.strptime(pl.Date, "%d-%m-%Y", strict=False),
+                value.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
+            )
+        )
+        .when(ymd)
+        .then(value.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+        .otherwise(None)
+    )
+
+
+def sex_value(column: str) -> pl.Expr:
+    """``L``/``P`` from ``L``, ``P``, ``LAKI-LAKI`` or ``PEREMPUAN`` (any case); else as given."""
+    value = upper(column)
+    return (
+        pl.when(value.is_in(["L", "LAKI-LAKI", "LAKI LAKI"]))
+        .then(pl.lit("L"))
+        .when(value.is_in(["P", "PEREMPUAN"]))
+        .then(pl.lit("P"))
+        .otherwise(value)
+    )
+
+
+def parse_person_columns(
+    *, nik: str, no_kk: str, name: str, dob: str, sex: str, village: str
+) -> list[pl.Expr]:
+    """The columns every person-level source shares, parsed from the source's own headers."""
+    return [
+        text(nik).alias("nik"),
+        text(no_kk).alias("no_kk"),
+        text(name).alias("nama"),
+        text(dob).alias("_tgl_lahir_text"),
+        date_value(dob).alias("tgl_lahir"),
+        sex_value(sex).alias("jenis_kelamin"),
+        code_digits(village).alias("kode_wilayah"),
+    ]
+
+
+@cache
+def region_digit_sets() -> dict[str, list[str]]:
+    """Undotted Kemendagri codes per level, for vectorised membership tests."""
+    frame = regions()
+    return {
+        level: frame.filter(pl.col("region_level") == level)["region_digits"].to_list()
+        for level in ("province", "kabupaten", "kecamatan", "desa")
+    }
+
+
+# NIK structure: PP KK CC DDMMYY SSSS; women's day of birth + 40.
+_NIK_OK = pl.col("nik").str.contains(r"^\d{16}$")
+_NIK_DAY = pl.col("nik").str.slice(6, 2).cast(pl.Int32, strict=False)
+_NIK_MONTH = pl.col("nik").str.slice(8, 2).cast(pl.Int32, strict=False)
+_NIK_YY = pl.col("nik").str.slice(10, 2).cast(pl.Int32, strict=False)
+
+
+def nik_sex() -> pl.Expr:
+    """Sex encoded in a 16-digit NIK (``P`` when the day is over 40); null when the NIK
+    encodes no real birth date (its day field then says nothing reliable)."""
+    readable = _NIK_OK & nik_birth_date().is_not_null()
+    return pl.when(readable).then(pl.when(_NIK_DAY > 40).then(pl.lit("P")).otherwise(pl.lit("L")))
+
+
+def nik_birth_date() -> pl.Expr:
+    """Birth date encoded in a 16-digit NIK; the century is the one that keeps it not after
+    the period's end. Null when the NIK encodes no real date."""
+    day = pl.when(_NIK_DAY > 40).then(_NIK_DAY - 40).otherwise(_NIK_DAY)
+    period_yy = pl.col(PERIOD_END).dt.year() % 100
+    century = pl.when(period_yy >= _NIK_YY).then(2000).otherwise(1900)
+    text_date = pl.format(
+        "{}-{}-{}",
+        (century + _NIK_YY).cast(pl.String),
+        _NIK_MONTH.cast(pl.String).str.zfill(2),
+        day.cast(pl.String).str.zfill(2),
+    )
+    return pl.when(_NIK_OK).then(text_date.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+
+
+def _ok(expr: pl.Expr) -> pl.Expr:
+    """A check passes where its rule holds or cannot be judged (null)."""
+    return expr.fill_null(True).alias("ok")
+
+
+def _select(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
+    return data.lazyframe.select(_ok(expr))
+
+
+class PersonRecord(pa.DataFrameModel):
+    """Columns and checks shared by every person-level extract, after parsing.
+
+    Identifiers stay text. Every check is named after the rule it enforces.
+    """
+
+    nik: str = pa.Field(nullable=True, description="NIK, 16 digits, as delivered (trimmed)")
+    no_kk: str = pa.Field(nullable=True, description="family-card number, 16 digits")
+    nama: str = pa.Field(nullable=True, description="full name as delivered")
+    tgl_lahir: pl.Date = pa.Field(nullable=True, description="date of birth")
+    jenis_kelamin: str = pa.Field(nullable=True, description="sex: L (male) or P (female)")
+    kode_wilayah: str = pa.Field(
+        nullable=True, description="domicile village code, 10 digits, undotted"
+    )
+
+    class Config:
+        strict = False
+        coerce = False
+
+    @pa.dataframe_check(name="nik_present")
+    def nik_present(cls, data: PolarsData) -> pl.LazyFrame:
+        """The NIK is given (warning where the contract allows it empty)."""
+        return _select(data, pl.col("nik").is_not_null())
+
+    @pa.dataframe_check(name="nik_not_excel_scientific")
+    def nik_not_excel_scientific(cls, data: PolarsData) -> pl.LazyFrame:
+        """Excel wrote the NIK as a number (``3.20101E+15``): its digits are lost for good."""
+        return _select(data, ~pl.col("nik").str.contains(r"(?i)^\d+([.,]\d+)?E\+?\d+$"))
+
+    @pa.dataframe_check(name="nik_is_16_digits")
+    def nik_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
+        """A given NIK is exactly 16 digits."""
+        return _select(data, _NIK_OK)
+
+    @pa.dataframe_check(name="nik_structure_valid")
+    def nik_structure_valid(cls, data: PolarsData) -> pl.LazyFrame:
+        """The NIK's province is known, its codes are not 00, it encodes a real birth date and
+        its serial is not 0000 (a mistyped NIK, flagged)."""
+        province = pl.col("nik").str.slice(0, 2).is_in(region_digit_sets()["province"])
+        zeros = (pl.col("nik").str.slice(2, 2) == "00") | (pl.col("nik").str.slice(4, 2) == "00")
+        serial = pl.col("nik").str.slice(12, 4) != "0000"
+        valid = province & ~zeros & serial & nik_birth_date().is_not_null()
+        return _select(data, pl.when(_NIK_OK).then(valid))
+
+    @pa.dataframe_check(name="nik_region_current")
+    def nik_region_current(cls, data: PolarsData) -> pl.LazyFrame:
+        """The kab/kota and kecamatan that issued the NIK are in today's Kemendagri list (old
+        codes from before a region split stay valid on old NIKs: a warning)."""
+        sets = region_digit_sets()
+        current = pl.col("nik").str.slice(0, 4).is_in(sets["kabupaten"]) & pl.col("nik").str.slice(
+            0, 6
+        ).is_in(sets["kecamatan"])
+        return _select(data, pl.when(_NIK_OK).then(current))
+
+    @pa.dataframe_check(name="nik_dob_matches")
+    def nik_dob_matches(cls, data: PolarsData) -> pl.LazyFrame:
+        """The birth date encoded in the NIK equals the row's date of birth."""
+        return _select(data, nik_birth_date() == pl.col("tgl_lahir"))
+
+    @pa.dataframe_check(name="nik_sex_matches")
+    def nik_sex_matches(cls, data: PolarsData) -> pl.LazyFrame:
+        """The sex encoded in the NIK (day + 40 for women) equals the row's sex."""
+        known = pl.col("jenis_kelamin").is_in(["L", "P"])
+        return _select(data, pl.when(known).then(nik_sex() == pl.col("jenis_kelamin")))
+
+    @pa.dataframe_check(name="no_kk_is_16_digits")
+    def no_kk_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
+        """A given family-card number is exactly 16 digits."""
+        return _select(data, pl.col("no_kk").str.contains(r"^\d{16}$"))
+
+    @pa.dataframe_check(name="name_present")
+    def name_present(cls, data: PolarsData) -> pl.LazyFrame:
+        """The row names the person."""
+        return _select(data, pl.col("nama").is_not_null())
+
+    @pa.dataframe_check(name="dob_present")
+    def dob_present(cls, data: PolarsData) -> pl.LazyFrame:
+        """The date of birth is given."""
+        return _select(data, pl.col("_tgl_lahir_text").is_not_null())
+
+    @pa.dataframe_check(name="dob_is_date")
+    def dob_is_date(cls, data: PolarsData) -> pl.LazyFrame:
+        """A given date of birth is a real date in DD-MM-YYYY, DD/MM/YYYY or YYYY-MM-DD."""
+        return _select(
+            data,
+            pl.when(pl.col("_tgl_lahir_text").is_not_null()).then(
+                pl.col("tgl_lahir").is_not_null()
+            ),
+        )
+
+    @pa.dataframe_check(name="dob_not_in_future")
+    def dob_not_in_future(cls, data: PolarsData) -> pl.LazyFrame:
+        """Nobody is born after the end of the period the extract describes."""
+        return _select(data, pl.col("tgl_lahir") <= pl.col(PERIOD_END))
+
+    @pa.dataframe_check(name="dob_after_1900")
+    def dob_after_1900(cls, data: PolarsData) -> pl.LazyFrame:
+        """A date of birth before 1900 is a typing error, not a person."""
+        return _select(data, pl.col("tgl_lahir") >= pl.date(1900, 1, 1))
+
+    @pa.dataframe_check(name="sex_is_known")
+    def sex_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+        """Sex is L/LAKI-LAKI or P/PEREMPUAN."""
+        return _select(data, pl.col("jenis_kelamin").is_in(["L", "P"]).fill_null(False))
+
+    @pa.dataframe_check(name="village_code_is_10_digits")
+    def village_code_is_10_digits(cls, data: PolarsData) -> pl.LazyFrame:
+        """The domicile code is a 10-digit village code (dotted or not)."""
+        return _select(
+            data,
+            pl.col("kode_wilayah").is_not_null() & pl.col("kode_wilayah").str.contains(r"^\d{10}$"),
+        )
+
+    @pa.dataframe_check(name="village_code_known")
+    def village_code_known(cls, data: PolarsData) -> pl.LazyFrame:
+        """The domicile village is in the Kemendagri list (Kepmendagri 300.2.2-2138/2025)."""
+        well_formed = pl.col("kode_wilayah").str.contains(r"^\d{10}$")
+        known = pl.col("kode_wilayah").is_in(region_digit_sets()["desa"])
+        return _select(data, pl.when(well_formed).then(known))

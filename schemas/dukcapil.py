@@ -1,0 +1,96 @@
+"""dukcapil — the Dukcapil population extract: one row per person on a family card in the region."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from schemas.common import PersonRecord, _select, date_value, parse_person_columns, text, upper
+
+SOURCE = "dukcapil"
+REQUIRED = ("NIK", "NAMA_LGKP", "JENIS_KLMIN", "TGL_LHR", "KODE_WILAYAH", "STATUS")
+OPTIONAL = ("NO_KK", "TMPT_LHR", "TGL_STATUS")
+KEY = "nik"
+# Flagged, not rejected: the row reads, but looks wrong (contracts/extracts.md).
+WARNINGS = frozenset(
+    {
+        "nik_structure_valid",
+        "nik_region_current",
+        "nik_dob_matches",
+        "nik_sex_matches",
+        "village_code_known",
+        "status_date_present",
+    }
+)
+STATUSES = ("HIDUP", "MATI", "PINDAH")
+
+
+def parse() -> list[pl.Expr]:
+    """Rename and cast the contract's columns; raw text stays beside for the quarantine."""
+    return [
+        *parse_person_columns(
+            nik="NIK",
+            no_kk="NO_KK",
+            name="NAMA_LGKP",
+            dob="TGL_LHR",
+            sex="JENIS_KLMIN",
+            village="KODE_WILAYAH",
+        ),
+        text("TMPT_LHR").alias("tmpt_lahir"),
+        upper("STATUS").alias("status"),
+        text("TGL_STATUS").alias("_tgl_status_text"),
+        date_value("TGL_STATUS").alias("tgl_status"),
+    ]
+
+
+class DukcapilRecord(PersonRecord):
+    """One registered person, with status at the end of the period."""
+
+    tmpt_lahir: str = pa.Field(nullable=True, description="place of birth")
+    status: str = pa.Field(
+        nullable=True, description="HIDUP (alive, resident), MATI (deceased), PINDAH (moved out)"
+    )
+    tgl_status: pl.Date = pa.Field(nullable=True, description="date of death or move")
+
+    @pa.dataframe_check(name="nik_unique_in_file")
+    def nik_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
+        """A NIK appears once in the civil registry; later repeats are quarantined."""
+        nik = pl.col("nik")
+        return _select(data, pl.when(nik.is_not_null()).then(nik.is_first_distinct()))
+
+    @pa.dataframe_check(name="status_is_known")
+    def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+        """STATUS is HIDUP, MATI or PINDAH."""
+        return _select(data, pl.col("status").is_in(list(STATUSES)).fill_null(False))
+
+    @pa.dataframe_check(name="status_date_is_date")
+    def status_date_is_date(cls, data: PolarsData) -> pl.LazyFrame:
+        """A given date of death or move is a real date, not after the period's end."""
+        given = pl.col("_tgl_status_text").is_not_null()
+        ok = pl.col("tgl_status").is_not_null() & (pl.col("tgl_status") <= pl.col("_period_end"))
+        return _select(data, pl.when(given).then(ok))
+
+    @pa.dataframe_check(name="status_date_present")
+    def status_date_present(cls, data: PolarsData) -> pl.LazyFrame:
+        """A person deceased or moved out has the date of it."""
+        return _select(
+            data,
+            pl.when(pl.col("status").is_in(["MATI", "PINDAH"])).then(
+                pl.col("_tgl_status_text").is_not_null()
+            ),
+        )
+
+
+MODEL = DukcapilRecord
+STAGED = (
+    "nik",
+    "no_kk",
+    "nama",
+    "jenis_kelamin",
+    "tmpt_lahir",
+    "tgl_lahir",
+    "kode_wilayah",
+    "status",
+    "tgl_status",
+)
