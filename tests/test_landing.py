@@ -1,0 +1,117 @@
+"""The landing store: exact bytes kept with their SHA-256; redeliveries noticed; HTTP pulls."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from jkn.ingest.errors import ExtractError, SourceChangedError
+from jkn.ingest.landing import receive_extract
+from tests.conftest import rows_of, write_csv
+
+PERIOD = "2024-07"
+SOURCE = "bpjs_membership"
+
+
+def deliver(landing: Path, *changes: dict[str, str], ext: str = "csv") -> Path:
+    return write_csv(landing / PERIOD / f"{SOURCE}.{ext}", rows_of(SOURCE, *changes))
+
+
+def test_first_receipt_copies_the_bytes_with_their_checksum(tmp_path: Path) -> None:
+    original = deliver(tmp_path / "landing", {})
+    got = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert got.status == "new"
+    assert got.sha256 == hashlib.sha256(original.read_bytes()).hexdigest()
+    assert got.size == original.stat().st_size
+    assert got.path.read_bytes() == original.read_bytes()
+    assert got.path.parent == tmp_path / "store" / PERIOD
+    assert got.path.stat().st_mode & 0o077 == 0  # personal data: owner only
+    manifest = json.loads((tmp_path / "store" / PERIOD / "manifest.json").read_text())
+    assert manifest[SOURCE]["history"][0]["sha256"] == got.sha256
+
+
+def test_a_rerun_reuses_the_stored_copy(tmp_path: Path) -> None:
+    deliver(tmp_path / "landing", {})
+    first = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    again = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert again.status == "unchanged" and again.stored == first.stored
+
+
+def test_a_redelivery_with_other_bytes_is_refused_until_accepted(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    deliver(landing, {})
+    first = receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store")
+    deliver(landing, {}, {})
+    with pytest.raises(SourceChangedError) as caught:
+        receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store")
+    assert "--accept-redelivery" in str(caught.value)
+    assert first.sha256[:12] in str(caught.value)
+    second = receive_extract(
+        str(landing), PERIOD, SOURCE, tmp_path / "store", accept_redelivery=True
+    )
+    assert second.status == "redelivered" and second.sha256 != first.sha256
+    assert Path(first.stored).exists(), "the earlier copy is kept"
+
+
+def test_the_stored_copy_serves_when_the_landing_file_is_gone(tmp_path: Path) -> None:
+    original = deliver(tmp_path / "landing", {})
+    first = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    original.unlink()
+    again = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert again.status == "stored-only" and again.sha256 == first.sha256
+
+
+def test_no_file_names_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(ExtractError) as caught:
+        receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert caught.value.check == "file_present"
+    assert f"{PERIOD}/{SOURCE}" in str(caught.value)
+
+
+def test_two_files_for_one_source_are_refused(tmp_path: Path) -> None:
+    deliver(tmp_path / "landing", {})
+    deliver(tmp_path / "landing", {}, ext="parquet")
+    with pytest.raises(ExtractError) as caught:
+        receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert caught.value.check == "single_file_per_source"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def http_landing(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on 127.0.0.1 serving a landing folder."""
+    root = tmp_path / "served"
+    root.mkdir()
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(root))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pull_over_http_from_a_loopback_server(
+    http_landing: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = http_landing
+    original = deliver(root, {}, {})
+    got = receive_extract(url, PERIOD, SOURCE, tmp_path / "store")
+    assert got.url == f"{url}/{PERIOD}/{SOURCE}.csv"
+    assert got.path.read_bytes() == original.read_bytes()
+    with pytest.raises(ExtractError):
+        receive_extract(url, PERIOD, "dukcapil", tmp_path / "store")
