@@ -53,7 +53,10 @@ def outcomes(generated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, p
         )
         result = validate_extract(raw, schema, PERIOD)
         loaded = result.staged.select(
-            "line", pl.lit("loaded").alias("got"), pl.lit([], pl.List(pl.String)).alias("reasons"), "flags"
+            "line",
+            pl.lit("loaded").alias("got"),
+            pl.lit([], pl.List(pl.String)).alias("reasons"),
+            "flags",
         )
         quarantined = result.quarantine.select(
             "line", pl.lit("quarantined").alias("got"), "reasons", "flags"
@@ -64,9 +67,7 @@ def outcomes(generated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, p
 
 
 def _joined(generated, outcomes, source: str) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    truth = pl.read_parquet(generated.truth_dir / "rows.parquet").filter(
-        pl.col("source") == source
-    )
+    truth = pl.read_parquet(generated.truth_dir / "rows.parquet").filter(pl.col("source") == source)
     got = outcomes[source]
     assert got.height == truth.height, "every row written is received"
     return truth.join(got, on="line", how="full", coalesce=True)
@@ -110,7 +111,9 @@ def test_clean_rows_carry_no_flag(generated, outcomes, source: str) -> None:  # 
 
 @pytest.mark.slow
 def test_monthly_refresh_flow_loads_staging_as_the_truth_says(
-    generated, prefect_harness, tmp_path: Path  # type: ignore[no-untyped-def]
+    generated,
+    prefect_harness,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from flows.monthly_refresh import RefreshParameters, monthly_refresh
 
@@ -139,7 +142,9 @@ def test_monthly_refresh_flow_loads_staging_as_the_truth_says(
             "any_value(rows_quarantined) from marts.data_quality group by source"
         ).fetchall()
     for source, received, loaded, quarantined in totals:
-        assert received == loaded + quarantined == want(source, "loaded") + want(source, "quarantined")
+        assert (
+            received == loaded + quarantined == want(source, "loaded") + want(source, "quarantined")
+        )
     by_source = {s.source: s for s in summary.sources}
     assert by_source["bpjs_membership"].rows_loaded == want("bpjs_membership", "loaded")
 

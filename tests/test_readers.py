@@ -41,7 +41,9 @@ def staged(path: Path, tmp_path: Path) -> pl.DataFrame:
         ({"delimiter": ";", "encoding": "cp1252", "newline": "\r\n"}, "windows-1252"),
     ],
 )
-def test_dialects_read_to_the_same_rows(tmp_path: Path, options: dict, expected_encoding: str) -> None:
+def test_dialects_read_to_the_same_rows(
+    tmp_path: Path, options: dict, expected_encoding: str
+) -> None:
     rows = rows_of(SOURCE, {"NAMA": "ANDRÉ O'NEIL; JR, “BOY”"[:14]}, {"NAMA": "JOSÉ"})
     path = write_csv(tmp_path / "bpjs_membership.csv", rows, **options)
     raw = read(path, tmp_path)
@@ -63,7 +65,9 @@ def test_headers_in_any_case_with_spaces_and_any_order(tmp_path: Path) -> None:
 
 def test_header_aliases_from_the_yaml_map(tmp_path: Path) -> None:
     row = dict(VALID_ROWS[SOURCE])
-    headers = ["No Kartu" if c == "NOKA" else "Tanggal Lahir" if c == "TGL_LAHIR" else c for c in row]
+    headers = [
+        "No Kartu" if c == "NOKA" else "Tanggal Lahir" if c == "TGL_LAHIR" else c for c in row
+    ]
     path = write_csv(tmp_path / "b.csv", [row], headers=headers)
     assert staged(path, tmp_path)["noka"].to_list() == ["0001944358911"]
 

@@ -8,7 +8,6 @@ each file with a header naming the table, its grain and its columns.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +43,7 @@ def connect(
     con = duckdb.connect(str(path))
     try:
         if private:
-            os.chmod(path, 0o600)
+            path.chmod(0o600)
         for layer in layers:
             apply_layer(con, layer)
         yield con

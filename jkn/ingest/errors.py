@@ -1,4 +1,5 @@
-"""Errors that speak to the person who must act: which file, where, what was expected, what to do."""
+"""Errors that speak to the person who must act: which file, where, what was expected, what to do
+(and never a value from a row)."""
 
 from __future__ import annotations
 

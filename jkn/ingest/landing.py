@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -87,7 +86,7 @@ def _save_manifest(store: Path, period: str, manifest: dict[str, dict]) -> None:
     path = _manifest_path(store, period)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def receive_extract(
@@ -106,7 +105,7 @@ def receive_extract(
     """
     period_dir = store / period
     period_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(store, 0o700)
+    store.chmod(0o700)
     manifest = _load_manifest(store, period)
     previous = manifest.get(source)
     url = find_extract(landing, period, source)
@@ -152,8 +151,8 @@ def receive_extract(
             "--accept-redelivery; the earlier copy is kept in the landing store",
         )
     stored = period_dir / f"{source}.{sha[:16]}.{ext}"
-    os.replace(partial, stored)
-    os.chmod(stored, 0o600)
+    partial.replace(stored)
+    stored.chmod(0o600)
     received = ReceivedFile(
         source=source,
         period=period,
@@ -164,7 +163,7 @@ def receive_extract(
         received_at=now,
         status="redelivered" if previous is not None else "new",
     )
-    history = (previous or {}).get("history", []) + [asdict(received)]
+    history = [*(previous or {}).get("history", []), asdict(received)]
     manifest[source] = {"history": history}
     _save_manifest(store, period, manifest)
     return received

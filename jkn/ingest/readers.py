@@ -322,17 +322,17 @@ def read_csv(
             action="check that the whole file was transferred, then ask the provider to "
             "export it again",
         )
-    if rejects.height and not scan.ends_with_newline:
-        if int(rejects[LINE].max()) >= last_line:  # type: ignore[arg-type]
-            raise ExtractError(
-                file=file,
-                line=last_line,
-                check="file_complete",
-                problem="the last line stops short of the header's columns and has no line "
-                "break: the file looks truncated",
-                expected=f"{len(headers)} fields on every line",
-                action="check that the whole file was transferred, then deliver it again",
-            )
+    last_rejected = int(rejects[LINE].max()) if rejects.height else 0  # type: ignore[arg-type]
+    if last_rejected >= last_line and not scan.ends_with_newline:
+        raise ExtractError(
+            file=file,
+            line=last_line,
+            check="file_complete",
+            problem="the last line stops short of the header's columns and has no line "
+            "break: the file looks truncated",
+            expected=f"{len(headers)} fields on every line",
+            action="check that the whole file was transferred, then deliver it again",
+        )
     if data_lines.size == records:
         good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
         lines = pl.Series(LINE, good, dtype=pl.Int64)

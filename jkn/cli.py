@@ -1,0 +1,114 @@
+"""``jkn``: the one entry point for everything a user runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+import jkn.settings  # noqa: F401  (telemetry off before Prefect is imported)
+from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE
+
+app = typer.Typer(
+    help="jkn-uhc: monthly JKN coverage and activity from Dukcapil, Dinas Sosial and BPJS "
+    "Kesehatan extracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+def _register_generate() -> None:
+    from jkn.generate.command import generate_command
+
+    app.command("generate", help="Write seeded synthetic extracts (and their ground truth).")(
+        generate_command
+    )
+
+
+_register_generate()
+
+
+@app.command("run")
+def run_command(
+    period: Annotated[str, typer.Option(help="the month to refresh, YYYY-MM")],
+    landing: Annotated[
+        str, typer.Option(help="landing root: a folder or an fsspec URL (file://, https://, s3://)")
+    ] = str(DEFAULT_LANDING),
+    warehouse: Annotated[
+        Path, typer.Option(help="the warehouse DuckDB file BI tools read")
+    ] = DEFAULT_WAREHOUSE,
+    accept_redelivery: Annotated[
+        bool,
+        typer.Option(help="take files redelivered with different bytes for this period"),
+    ] = False,
+) -> None:
+    """Run the monthly flow for one period: pull, validate, load staging."""
+    summary = _run(period, landing, warehouse, accept_redelivery)
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
+def _run(period: str, landing: str, warehouse: Path, accept_redelivery: bool = False):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from flows.monthly_refresh import RefreshParameters, SourcesFailed, monthly_refresh
+    from jkn.report import print_data_quality
+
+    try:
+        params = RefreshParameters(
+            period=period,
+            landing=landing,
+            warehouse=warehouse,
+            accept_redelivery=accept_redelivery,
+        )
+    except ValidationError as err:
+        console.print(f"[red]Invalid parameters:[/red] {err.errors()[0]['msg']}")
+        raise typer.Exit(code=2) from None
+    with console.status(f"Refreshing {period} from {landing} …"):
+        try:
+            summary = monthly_refresh(params)
+        except SourcesFailed as failed:
+            summary = failed.summary
+    print_data_quality(summary, console)
+    for source in summary.failed:
+        console.print(f"[red]✗ {source.source}[/red]: {source.message}")
+    return summary
+
+
+@app.command("demo")
+def demo_command(
+    scale: Annotated[float, typer.Option(help="fraction of each seed district's size")] = 0.02,
+    workdir: Annotated[Path, typer.Option(help="where the demo writes its data")] = Path(
+        "data/demo"
+    ),
+    full: Annotated[bool, typer.Option(help="full size (millions of rows; minutes)")] = False,
+) -> None:
+    """Generate the five seed scenarios, run the monthly flow on each, print the results."""
+    from jkn.generate import SCENARIOS, generate_scenario
+
+    size = 1.0 if full else scale
+    landing = workdir / "landing"
+    warehouse = workdir / "jkn.duckdb"
+    for name in SCENARIOS:
+        console.rule(f"[bold]{name}[/bold]")
+        with console.status(f"Generating {name} at scale {size} …"):
+            result = generate_scenario(name, landing, scale=size)
+        console.print(
+            f"Generated {name}: "
+            + ", ".join(f"{src} → {path.name}" for src, path in result.files.items())
+        )
+        _run(result.period, str(landing), warehouse, accept_redelivery=True)
+    console.print(f"\nWarehouse: {warehouse} (marts), restricted data beside it.")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

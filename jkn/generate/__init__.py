@@ -1,0 +1,34 @@
+"""Seeded, deterministic synthetic extracts (Dukcapil, Dinsos PBI, BPJS) with ground truth.
+
+``generate`` writes ``<landing>/<YYYY-MM>/{dukcapil,dinsos_pbi,bpjs_membership}.<ext>`` as the
+extract contract describes them, with injected row defects and file-level formatting mess,
+and the truth under ``<landing>/_truth/<YYYY-MM>/`` (persons.parquet, rows.parquet,
+summary.json). ``SCENARIOS`` reproduce the published figures of the seed articles.
+"""
+
+from jkn.generate.core import generate
+from jkn.generate.model import (
+    BRIDGE_CATEGORIES,
+    DEFECT_KINDS,
+    DefectRates,
+    GenerateOptions,
+    GenerationResult,
+    RegionPlan,
+    defect_destination,
+)
+from jkn.generate.scenarios import SCENARIOS, Scenario, ScenarioRegion, generate_scenario
+
+__all__ = [
+    "BRIDGE_CATEGORIES",
+    "DEFECT_KINDS",
+    "SCENARIOS",
+    "DefectRates",
+    "GenerateOptions",
+    "GenerationResult",
+    "RegionPlan",
+    "Scenario",
+    "ScenarioRegion",
+    "defect_destination",
+    "generate",
+    "generate_scenario",
+]

@@ -1,0 +1,395 @@
+"""``generate``: persons → three extracts with defects and formatting → files and truth."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from jkn.generate import defects, sources, writer
+from jkn.generate.model import (
+    BRIDGE_CATEGORIES,
+    DEFAULT_MIX,
+    DEFECT_KINDS,
+    FORMATS,
+    SOURCES,
+    XLSX_MAX_DATA_ROWS,
+    DefectRates,
+    GenerateOptions,
+    GenerationResult,
+    RegionPlan,
+    rng_for,
+    vocab,
+)
+from jkn.generate.population import (
+    assign_identifiers,
+    build_region_persons,
+    days,
+    period_end,
+    plan_for,
+)
+
+log = logging.getLogger(__name__)
+
+FORMAT_WEIGHTS = {
+    "dukcapil": [0.7, 0.1, 0.2],
+    "dinsos_pbi": [0.4, 0.5, 0.1],
+    "bpjs_membership": [0.6, 0.1, 0.3],
+}
+DESIL_P = np.array([0.22, 0.20, 0.18, 0.16, 0.14, 0.03, 0.03, 0.02, 0.01, 0.01])
+
+
+def _sex(female: pl.Expr, long: bool) -> pl.Expr:
+    if long:
+        return pl.when(female).then(pl.lit("PEREMPUAN")).otherwise(pl.lit("LAKI-LAKI"))
+    return pl.when(female).then(pl.lit("P")).otherwise(pl.lit("L"))
+
+
+def _plans(options: GenerateOptions) -> list[RegionPlan]:
+    if options.plans:
+        return options.plans
+    return [
+        plan_for(code, options.persons, options.coverage, options.activity)
+        for code in options.regions
+    ]
+
+
+def _build_bpjs(persons, plans, seed, rates, end, all_niks):
+    n_copies = {p.code: round(rates.noka_duplicate_in_file * p.registered) for p in plans}
+    region_cards = sources.plan_cards(persons, plans, seed, n_copies)
+    frames, copy_src, offset = [], [], 0
+    for rc in region_cards:
+        rng = rng_for(seed, f"status:{rc.plan.code}")
+        n = rc.cards.height
+        copies = (
+            rng.choice(n, size=n_copies[rc.plan.code], replace=False) if n else np.zeros(0, int)
+        )
+        active = sources.assign_status(rc.cards, copies, rc.plan.active, rng)
+        cards = sources.status_columns(rc.cards, active, end, rng)
+        cards = cards.with_columns(
+            KODE_FASKES=sources.faskes_codes(rc.plan.code, n, rng),
+        )
+        frames.append(cards)
+        copy_src.append(np.sort(copies) + offset)
+        offset += n
+    cards = pl.concat(frames)
+    rng = rng_for(seed, "bpjs")
+    cards = cards.with_columns(NOKA=sources.noka_numbers(cards.height, rng))
+    cards = cards.join(
+        persons.select(
+            "person_id", "nik", "no_kk", "name", "dob", "old_region", "region_code", "kind"
+        ).rename({"kind": "person_kind"}),
+        on="person_id",
+        how="left",
+        maintain_order="left",
+    ).with_columns(
+        NIK=pl.col("nik"),
+        NO_KK=pl.col("no_kk"),
+        NAMA=pl.col("name"),
+        TGL_LAHIR=pl.col("dob"),
+        JENIS_KELAMIN=_sex(pl.col("female"), long=False),
+        KODE_WILAYAH=pl.col("bpjs_village"),
+        TMT=pl.max_horizontal(pl.col("tmt"), pl.col("dob")),
+        active=pl.col("STATUS_PESERTA") == "AKTIF",
+    )
+    cards = defects.inject(cards, "bpjs_membership", rates, rng, all_niks, end)
+    cards = cards.with_columns(_fmt=pl.Series(rng.integers(0, 6, cards.height)))
+    copies = np.concatenate(copy_src) if copy_src else np.zeros(0, int)
+    keys = rng.random(cards.height)
+    dup = cards[copies].with_columns(
+        defects=pl.col("defects").list.concat(pl.lit(["noka_duplicate_in_file"])),
+        expected=pl.lit("quarantined"),
+    )
+    dup_keys = keys[copies] + rng.random(len(copies)) * (1 - keys[copies])
+    allrows = pl.concat([cards, dup]).with_columns(_key=pl.Series(np.concatenate([keys, dup_keys])))
+    allrows = allrows.sort("_key").with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+    return allrows.drop("_key"), region_cards
+
+
+def _bridge(bpjs: pl.DataFrame) -> pl.Series:
+    """The true coverage-bridge category per BPJS row (see DOMAIN.md)."""
+    loaded = pl.col("expected") == "loaded"
+    rank = (
+        pl.when(loaded)
+        .then(
+            pl.int_range(pl.len()).over(
+                pl.col("person_id"),
+                pl.col("card_region"),
+                loaded,
+                order_by=[~pl.col("active"), pl.col("line")],
+            )
+        )
+        .otherwise(None)
+    )
+    frame = bpjs.select(
+        "person_id", "card_region", "expected", "active", "line", "person_kind", "region_code"
+    )
+    cat = (
+        pl.when(~loaded)
+        .then(pl.lit("quarantined"))
+        .when(rank > 0)
+        .then(pl.lit("duplicate"))
+        .when(pl.col("person_kind") == "dead")
+        .then(pl.lit("deceased"))
+        .when(pl.col("person_kind") == "moved")
+        .then(pl.lit("moved_out"))
+        .when(pl.col("person_kind") == "migrant")
+        .then(pl.lit("not_in_population"))
+        .when(pl.col("region_code") != pl.col("card_region"))
+        .then(pl.lit("domiciled_elsewhere"))
+        .otherwise(pl.lit("resident"))
+    )
+    return frame.select(cat.alias("bridge_category")).to_series()
+
+
+def _build_dukcapil(persons, rates, seed, end, all_niks):
+    duk = (
+        persons.filter(pl.col("kind") != "migrant")
+        .sort("village", "no_kk", "role", "person_id")
+        .with_columns(
+            NIK=pl.col("nik"),
+            NO_KK=pl.col("no_kk"),
+            NAMA_LGKP=pl.col("name"),
+            JENIS_KLMIN=_sex(pl.col("female"), long=True),
+            TMPT_LHR=pl.col("birthplace"),
+            TGL_LHR=pl.col("dob"),
+            KODE_WILAYAH=pl.col("village"),
+            STATUS=pl.col("kind").replace_strict(
+                {"resident": "HIDUP", "dead": "MATI", "moved": "PINDAH"}
+            ),
+            TGL_STATUS=pl.when(pl.col("status_date") >= 0).then(pl.col("status_date")),
+        )
+    )
+    duk = defects.inject(duk, "dukcapil", rates, rng_for(seed, "dukcapil"), all_niks, end)
+    return duk.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+
+
+def _build_dinsos(persons, bpjs, rates, seed, end, all_niks):
+    rng = rng_for(seed, "dinsos")
+    base = bpjs.filter(~pl.col("defects").list.contains("noka_duplicate_in_file"))
+    seg = pl.col("seg_idx")
+    agg = base.group_by("person_id", "card_region").agg(
+        has_pbi=(seg <= 1).any(),
+        pbi_active=((seg <= 1) & pl.col("active")).any(),
+        has_apbn=(seg == 0).any(),
+        has_apbd=(seg == 1).any(),
+        paying=seg.is_in([3, 4]).any(),
+    )
+    people = persons.join(
+        agg, left_on=["person_id", "region_code"], right_on=["person_id", "card_region"], how="left"
+    ).sort("person_id")
+    people = people.with_columns(
+        pl.col("has_pbi", "pbi_active", "has_apbn", "has_apbd", "paying").fill_null(False)
+    )
+    n = people.height
+    n_pbi = int(people["has_pbi"].sum())
+    uncovered = (people["kind"] == "resident") & people["has_pbi"].not_() & people["paying"].not_()
+    p_unc = min(0.5, 0.04 * n_pbi / max(1, int(uncovered.sum())))
+    p = (
+        pl.when(pl.col("pbi_active"))
+        .then(0.93)
+        .when(pl.col("has_pbi"))
+        .then(0.75)
+        .when(pl.col("kind") == "dead")
+        .then(0.15)
+        .when(pl.col("paying"))
+        .then(0.03)
+        .when(pl.col("kind") == "resident")
+        .then(p_unc)
+        .otherwise(0.0)
+    )
+    people = people.with_columns(_u=pl.Series(rng.random(n)), _p=p).filter(
+        pl.col("_u") < pl.col("_p")
+    )
+    m = people.height
+    desil = pl.Series(rng.choice(np.arange(1, 11), size=m, p=DESIL_P)).cast(pl.String)
+    dana = vocab(("APBD", "APBN"), (rng.random(m) < 0.8).astype(np.int64))
+    out = people.with_columns(
+        ID_DTSEN=pl.col("region_code").str.replace(".", "", literal=True)
+        + pl.col("family").cast(pl.String).str.zfill(10),
+        NIK=pl.col("nik"),
+        NO_KK=pl.col("no_kk"),
+        NAMA=pl.col("name"),
+        TGL_LAHIR=pl.col("dob"),
+        JENIS_KELAMIN=_sex(pl.col("female"), long=False),
+        KODE_WILAYAH=pl.col("village"),
+        DESIL=desil,
+        SUMBER_DANA=pl.when(pl.col("has_apbn"))
+        .then(pl.lit("APBN"))
+        .when(pl.col("has_apbd"))
+        .then(pl.lit("APBD"))
+        .otherwise(dana),
+    ).sort("ID_DTSEN", "role", "person_id")
+    out = defects.inject(out, "dinsos_pbi", rates, rng, all_niks, end)
+    return out.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+
+
+def _choose_formats(options: GenerateOptions, counts: dict[str, int]) -> tuple[dict, dict]:
+    rng = rng_for(options.seed, "formats")
+    chosen, notes = {}, {}
+    for source in SOURCES:
+        pick = str(rng.choice(FORMATS, p=FORMAT_WEIGHTS[source]))
+        fmt = (options.formats or {}).get(source, pick)
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r} for {source}")
+        if fmt == "xlsx" and counts[source] > XLSX_MAX_DATA_ROWS:
+            notes[source] = f"{counts[source]} rows exceed the XLSX limit; written as CSV"
+            log.warning("%s: %s", source, notes[source])
+            fmt = "csv"
+        chosen[source] = fmt
+    return chosen, notes
+
+
+def _figures(plans, duk, bpjs) -> dict:
+    out = {}
+    for plan in plans:
+        code = plan.code
+        prefix = code + "."
+        pop = duk.filter(
+            (pl.col("STATUS") == "HIDUP") & pl.col("KODE_WILAYAH").str.starts_with(prefix)
+        ).height
+        rows = bpjs.filter(pl.col("KODE_WILAYAH").str.starts_with(prefix))
+        reg = rows.height
+        act = rows.filter(pl.col("STATUS_PESERTA") == "AKTIF").height
+        cats = rows["bridge_category"].value_counts()
+        bridge = {c: 0 for c in BRIDGE_CATEGORIES}
+        bridge.update(dict(zip(cats["bridge_category"], cats["count"], strict=True)))
+        out[code] = {
+            "population": pop,
+            "registered": reg,
+            "active_registered": act,
+            "coverage_registered": round(reg / pop, 6) if pop else None,
+            "activity_of_population": round(act / pop, 6) if pop else None,
+            "activity_of_registered": round(act / reg, 6) if reg else None,
+            "bridge": bridge,
+            "mix": {**DEFAULT_MIX, **plan.mix},
+        }
+    return out
+
+
+def generate(
+    options: GenerateOptions, landing: Path, progress: writer.Progress | None = None
+) -> GenerationResult:
+    """Generate the period's three extracts under ``landing/<period>/`` and the ground truth
+    under ``landing/_truth/<period>/`` (persons.parquet, rows.parquet, summary.json)."""
+    landing = Path(landing)
+    plans = _plans(options)
+    rates = options.rates if options.messy else DefectRates().scaled(0.0)
+    end = days(period_end(options.period))
+    step = progress or (lambda *_: None)
+
+    step("persons", 0, 1)
+    persons = assign_identifiers(
+        pl.concat(
+            [
+                build_region_persons(p, options.period, options.seed, rates.nik_old_region)
+                for p in plans
+            ]
+        )
+    )
+    all_niks = persons["nik"]
+    step("persons", 1, 1)
+    bpjs, _ = _build_bpjs(persons, plans, options.seed, rates, end, all_niks)
+    bpjs = bpjs.with_columns(bridge_category=_bridge(bpjs))
+    duk = _build_dukcapil(persons, rates, options.seed, end, all_niks)
+    dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks)
+    frames = {"dukcapil": duk, "dinsos_pbi": dinsos, "bpjs_membership": bpjs}
+    step("extracts", 1, 1)
+
+    formats, notes = _choose_formats(options, {k: v.height for k, v in frames.items()})
+    out_dir = landing / options.period
+    files: dict[str, Path] = {}
+    file_info: dict[str, dict] = {}
+    for source in SOURCES:
+        fmt = formats[source]
+        rng = rng_for(options.seed, f"format:{source}")
+        choice = writer.choose_formatting(source, fmt, options.messy, rng)
+        table = writer.render(frames[source], source, choice, rng)
+        path = out_dir / f"{source}.{fmt}"
+        for other in FORMATS:  # a previous run's file in another format would be ambiguous
+            (out_dir / f"{source}.{other}").unlink(missing_ok=True)
+        step(f"write {source}", 0, 1)
+        writer.write_table(table, path, fmt, choice, progress)
+        step(f"write {source}", 1, 1)
+        files[source] = path
+        file_info[source] = {
+            "path": f"{options.period}/{path.name}",
+            "format": fmt,
+            "rows": table.height,
+            "formatting": choice,
+            **({"note": notes[source]} if source in notes else {}),
+        }
+
+    truth_dir = landing / "_truth" / options.period
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    persons.select(
+        "person_id",
+        "nik",
+        "no_kk",
+        "name",
+        sex=_sex(pl.col("female"), long=False),
+        dob=pl.col("dob").cast(pl.Int32).cast(pl.Date),
+        birthplace="birthplace",
+        domicile_code=pl.when(pl.col("kind") != "migrant").then(pl.col("village")),
+        dukcapil_status=pl.col("kind").replace_strict(
+            {"resident": "HIDUP", "dead": "MATI", "moved": "PINDAH", "migrant": None},
+            return_dtype=pl.String,
+        ),
+        in_dukcapil=pl.col("kind") != "migrant",
+        region_code="region_code",
+    ).write_parquet(truth_dir / "persons.parquet", compression="zstd", statistics=False)
+    key = {"dukcapil": pl.col("NIK"), "dinsos_pbi": (pl.col("line") - 1).cast(pl.String)}
+    key["bpjs_membership"] = pl.col("NOKA")
+    rows = pl.concat(
+        [
+            frames[s].select(
+                source=pl.lit(s),
+                line="line",
+                key=key[s],
+                person_id="person_id",
+                defects="defects",
+                expected="expected",
+                bridge_category=pl.col("bridge_category")
+                if s == "bpjs_membership"
+                else pl.lit(None, dtype=pl.String),
+            )
+            for s in SOURCES
+        ]
+    )
+    rows.write_parquet(truth_dir / "rows.parquet", compression="zstd", statistics=False)
+
+    counts = {}
+    for s in SOURCES:
+        vc = frames[s].select(pl.col("defects").explode().drop_nulls().value_counts(sort=True))
+        got = {r["defects"]: r["count"] for r in vc.unnest("defects").to_dicts()}
+        counts[s] = {k: got.get(k, 0) for k in DEFECT_KINDS if got.get(k, 0)}
+        counts[s]["quarantined_rows"] = int((frames[s]["expected"] == "quarantined").sum())
+    summary = {
+        "seed": options.seed,
+        "period": options.period,
+        "scenario": options.scenario,
+        "regions": [p.code for p in plans],
+        "options": {
+            "persons": options.persons,
+            "messy": options.messy,
+            "formats": options.formats,
+            "coverage": options.coverage,
+            "activity": options.activity,
+            "rates": asdict(rates),
+            "plans": [asdict(p) for p in plans],
+        },
+        "files": file_info,
+        "defect_counts": counts,
+        "figures": _figures(plans, duk, bpjs),
+    }
+    (truth_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    log.info("generated %s for %s under %s", options.period, summary["regions"], landing)
+    return GenerationResult(
+        period=options.period, files=files, truth_dir=truth_dir, summary=summary
+    )

@@ -1,0 +1,204 @@
+"""Options, results and constants of the synthetic-extract generator."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+SOURCES: tuple[str, ...] = ("dukcapil", "dinsos_pbi", "bpjs_membership")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
+XLSX_MAX_DATA_ROWS = 1_048_575
+
+COLUMNS: dict[str, list[str]] = {
+    "dukcapil": [
+        "NIK",
+        "NO_KK",
+        "NAMA_LGKP",
+        "JENIS_KLMIN",
+        "TMPT_LHR",
+        "TGL_LHR",
+        "KODE_WILAYAH",
+        "STATUS",
+        "TGL_STATUS",
+    ],
+    "dinsos_pbi": [
+        "ID_DTSEN",
+        "NIK",
+        "NO_KK",
+        "NAMA",
+        "TGL_LAHIR",
+        "JENIS_KELAMIN",
+        "KODE_WILAYAH",
+        "DESIL",
+        "SUMBER_DANA",
+    ],
+    "bpjs_membership": [
+        "NOKA",
+        "NIK",
+        "NO_KK",
+        "NAMA",
+        "TGL_LAHIR",
+        "JENIS_KELAMIN",
+        "HUBUNGAN_KELUARGA",
+        "SEGMEN",
+        "KELAS",
+        "STATUS_PESERTA",
+        "KET_NONAKTIF",
+        "BULAN_TUNGGAKAN",
+        "KODE_WILAYAH",
+        "KODE_FASKES",
+        "TMT",
+    ],
+}
+DATE_COLUMNS: dict[str, list[str]] = {
+    "dukcapil": ["TGL_LHR", "TGL_STATUS"],
+    "dinsos_pbi": ["TGL_LAHIR"],
+    "bpjs_membership": ["TGL_LAHIR", "TMT"],
+}
+
+# Defect kinds: the sources each applies to and the destination a row with it must reach.
+# ``None`` as destination means "depends on source" (see ``defect_destination``).
+DEFECT_KINDS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "nik_excel_scientific": (SOURCES, "quarantined"),
+    "nik_truncated": (SOURCES, "quarantined"),
+    "nik_empty": (SOURCES, None),
+    "nik_typo": (("bpjs_membership", "dinsos_pbi"), "loaded"),
+    "dob_nik_mismatch": (("bpjs_membership", "dinsos_pbi"), "loaded"),
+    "sex_nik_mismatch": (("bpjs_membership",), "loaded"),
+    "noka_zeros_stripped": (("bpjs_membership",), "quarantined"),
+    "noka_duplicate_in_file": (("bpjs_membership",), "quarantined"),
+    "dob_future": (SOURCES, "quarantined"),
+    "dob_unparseable": (SOURCES, "quarantined"),
+    "segment_unknown": (("bpjs_membership",), "quarantined"),
+    "segment_old_name": (("bpjs_membership",), "loaded"),
+    "village_unknown": (SOURCES, "loaded"),
+    "nik_old_region": (SOURCES, "loaded"),
+    "name_empty": (("bpjs_membership", "dinsos_pbi"), "quarantined"),
+    "desil_out_of_range": (("dinsos_pbi",), "quarantined"),
+    "duplicate_card": (("bpjs_membership",), "loaded"),
+}
+
+BRIDGE_CATEGORIES: tuple[str, ...] = (
+    "quarantined",
+    "duplicate",
+    "deceased",
+    "moved_out",
+    "domiciled_elsewhere",
+    "not_in_population",
+    "resident",
+)
+
+
+def defect_destination(kind: str, source: str) -> str:
+    """Where a row carrying ``kind`` in ``source`` must end up: ``loaded`` or ``quarantined``."""
+    _, dest = DEFECT_KINDS[kind]
+    if dest is None:  # nik_empty: NIK is optional in BPJS only
+        return "loaded" if source == "bpjs_membership" else "quarantined"
+    return dest
+
+
+@dataclass
+class DefectRates:
+    """Per-kind defect rates, each a fraction of the rows of a source it applies to.
+
+    ``nik_old_region`` is a fraction of persons (their NIK was issued in a region later split,
+    so every row of theirs carries it); ``segment_old_name`` is a fraction of ``PBI_APBD``
+    rows; ``duplicate_card`` is not a rate here (it is part of the population mix).
+    """
+
+    nik_excel_scientific: float = 0.004
+    nik_truncated: float = 0.002
+    nik_empty: float = 0.006
+    nik_typo: float = 0.008
+    dob_nik_mismatch: float = 0.01
+    sex_nik_mismatch: float = 0.003
+    noka_zeros_stripped: float = 0.003
+    noka_duplicate_in_file: float = 0.002
+    dob_future: float = 0.001
+    dob_unparseable: float = 0.002
+    segment_unknown: float = 0.002
+    segment_old_name: float = 0.05
+    village_unknown: float = 0.005
+    nik_old_region: float = 0.004
+    name_empty: float = 0.002
+    desil_out_of_range: float = 0.003
+
+    def scaled(self, factor: float) -> DefectRates:
+        """A copy with every rate multiplied by ``factor`` (0 turns the mess off)."""
+        return DefectRates(**{k: v * factor for k, v in self.__dict__.items()})
+
+
+@dataclass
+class RegionPlan:
+    """Exact targets for one kab/kota: persons are built so the delivered rows hit these.
+
+    ``mix`` gives the composition of BPJS rows beyond the covered residents, as fractions of
+    ``population``: ``duplicate`` (further cards), ``deceased``/``moved_out`` (cards of persons
+    Dukcapil lists as MATI/PINDAH), ``domiciled_elsewhere`` (cards of residents of another
+    generated region), ``not_in_population`` (cards of persons unknown to Dukcapil here);
+    ``dead_persons``/``moved_persons`` size the MATI/PINDAH rows of Dukcapil.
+    """
+
+    code: str
+    population: int
+    registered: int
+    active: int
+    mix: dict[str, float] = field(default_factory=dict)
+
+
+DEFAULT_MIX: dict[str, float] = {
+    "duplicate": 0.015,
+    "deceased": 0.009,
+    "moved_out": 0.008,
+    "domiciled_elsewhere": 0.004,
+    "not_in_population": 0.008,
+    "dead_persons": 0.012,
+    "moved_persons": 0.014,
+}
+
+
+@dataclass
+class GenerateOptions:
+    """What to generate: regions (dotted kab/kota codes), period ``YYYY-MM``, size and mess.
+
+    ``persons`` is the Dukcapil population (alive, domiciled) per region before scenario
+    tuning; the generator adds deceased, moved-out and not-registered persons around it.
+    """
+
+    regions: list[str]
+    period: str
+    persons: int
+    seed: int = 20261124
+    formats: dict[str, str] | None = None
+    messy: bool = True
+    rates: DefectRates = field(default_factory=DefectRates)
+    coverage: float = 0.95
+    activity: float = 0.78
+    plans: list[RegionPlan] | None = None
+    scenario: str | None = None
+
+
+@dataclass
+class GenerationResult:
+    """What ``generate`` wrote: the period, one path per source, the truth folder, the summary."""
+
+    period: str
+    files: dict[str, Path]
+    truth_dir: Path
+    summary: dict
+
+
+def rng_for(seed: int, label: str) -> np.random.Generator:
+    """An independent, reproducible random stream for one purpose of one seed."""
+    return np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(label.encode())])
+
+
+def vocab(values: list[str] | tuple[str, ...], codes: np.ndarray) -> pl.Series:
+    """A string Series from integer codes into a small vocabulary (fast: no numpy strings)."""
+    return pl.Series(list(values), dtype=pl.String).gather(
+        pl.Series(np.asarray(codes), dtype=pl.UInt32)
+    )
