@@ -43,6 +43,7 @@ class SourceSummary(BaseModel):
     rows_received: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_flagged: int = 0
     errors: dict[str, int] = Field(default_factory=dict)
     warnings: dict[str, int] = Field(default_factory=dict)
     message: str | None = None
@@ -94,6 +95,7 @@ def summarise(outcome: SourceOutcome) -> SourceSummary:
         rows_received=result.received,
         rows_loaded=result.loaded,
         rows_quarantined=result.quarantined,
+        rows_flagged=result.flagged,
         errors=by_severity["error"],
         warnings=by_severity["warning"],
         notes=outcome.notes,

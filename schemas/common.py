@@ -103,6 +103,12 @@ _NIK_MONTH = pl.col("nik").str.slice(8, 2).cast(pl.Int32, strict=False)
 _NIK_YY = pl.col("nik").str.slice(10, 2).cast(pl.Int32, strict=False)
 
 
+def nik_is_16_digits() -> pl.Expr:
+    """True where the NIK is exactly 16 digits (damaged values are judged by their own check,
+    and two damaged values that happen to read alike are not a repeated NIK)."""
+    return _NIK_OK
+
+
 def nik_sex() -> pl.Expr:
     """Sex encoded in a 16-digit NIK (``P`` when the day is over 40); null when the NIK
     encodes no real birth date (its day field then says nothing reliable)."""

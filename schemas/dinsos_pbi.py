@@ -6,7 +6,14 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from schemas.common import PersonRecord, _select, parse_person_columns, text, upper
+from schemas.common import (
+    PersonRecord,
+    _select,
+    nik_is_16_digits,
+    parse_person_columns,
+    text,
+    upper,
+)
 
 SOURCE = "dinsos_pbi"
 REQUIRED = ("NIK", "NAMA", "TGL_LAHIR", "JENIS_KELAMIN", "KODE_WILAYAH", "DESIL", "SUMBER_DANA")
@@ -66,7 +73,7 @@ class DinsosPbiRecord(PersonRecord):
     def nik_listed_once(cls, data: PolarsData) -> pl.LazyFrame:
         """A person is listed once; a repeated NIK is a duplicate to clean up (flagged)."""
         nik = pl.col("nik")
-        return _select(data, pl.when(nik.is_not_null()).then(nik.is_first_distinct()))
+        return _select(data, pl.when(nik_is_16_digits()).then(nik.is_first_distinct()))
 
 
 MODEL = DinsosPbiRecord

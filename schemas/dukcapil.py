@@ -6,7 +6,15 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from schemas.common import PersonRecord, _select, date_value, parse_person_columns, text, upper
+from schemas.common import (
+    PersonRecord,
+    _select,
+    date_value,
+    nik_is_16_digits,
+    parse_person_columns,
+    text,
+    upper,
+)
 
 SOURCE = "dukcapil"
 REQUIRED = ("NIK", "NAMA_LGKP", "JENIS_KLMIN", "TGL_LHR", "KODE_WILAYAH", "STATUS")
@@ -57,7 +65,7 @@ class DukcapilRecord(PersonRecord):
     def nik_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
         """A NIK appears once in the civil registry; later repeats are quarantined."""
         nik = pl.col("nik")
-        return _select(data, pl.when(nik.is_not_null()).then(nik.is_first_distinct()))
+        return _select(data, pl.when(nik_is_16_digits()).then(nik.is_first_distinct()))
 
     @pa.dataframe_check(name="status_is_known")
     def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:

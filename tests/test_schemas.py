@@ -151,3 +151,12 @@ def test_staged_values_are_typed_and_codes_undotted(tmp_path: Path) -> None:
     assert staged["kode_wilayah"].to_list() == ["1707011004", "1707011004"]
     assert staged["nik"].to_list() == ["1707015005900001", None]
     assert staged["bulan_tunggakan"].to_list() == [0, 0]
+
+
+def test_damaged_niks_that_read_alike_are_not_called_repeats(tmp_path: Path) -> None:
+    rows = rows_of("dukcapil", {"NIK": "3.20101E+15"}, {"NIK": "3.20101E+15"})
+    result = validate_rows(tmp_path, "dukcapil", rows)
+    for line in (2, 3):
+        destination, errors, _ = outcome(result, line)
+        assert destination == "quarantined"
+        assert "nik_unique_in_file" not in errors

@@ -40,6 +40,11 @@ class ValidationResult:
     def quarantined(self) -> int:
         return self.quarantine.height
 
+    @property
+    def flagged(self) -> int:
+        """Loaded rows that failed at least one warning check."""
+        return int((self.staged["flags"].list.len() > 0).sum())
+
 
 class RowConservationError(AssertionError):
     """Rows received and rows accounted for differ: a defect in the pipeline, never in data."""
