@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.logging import get_run_logger
@@ -15,10 +17,21 @@ from jkn.settings import SOURCES, store_path
 from tasks.ingest import SourceOutcome, fetch_extract, load_staging, validate_source
 
 
+def previous_month(today: dt.date | None = None) -> str:
+    """``YYYY-MM`` of the month before ``today`` (default: today in Asia/Jakarta)."""
+    today = today or dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{last:%Y-%m}"
+
+
 class RefreshParameters(BaseModel):
     """What one monthly run needs to know."""
 
-    period: str = Field(description="the month to refresh, YYYY-MM")
+    period: str | None = Field(
+        default=None,
+        description="the month to refresh, YYYY-MM; empty means the month before today "
+        "(Asia/Jakarta), which is what a schedule early in the month wants",
+    )
     landing: str = Field(description="landing root: a folder or an fsspec URL")
     warehouse: Path = Field(description="the warehouse DuckDB file BI tools read")
     accept_redelivery: bool = Field(
@@ -28,7 +41,9 @@ class RefreshParameters(BaseModel):
 
     @field_validator("period")
     @classmethod
-    def _period_is_month(cls, value: str) -> str:
+    def _period_is_month(cls, value: str | None) -> str:
+        if value is None:
+            return previous_month()
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ValueError(f"period must be YYYY-MM, got {value!r}")
         return value
@@ -102,16 +117,14 @@ def summarise(outcome: SourceOutcome) -> SourceSummary:
     )
 
 
-def _pull_and_validate(params: RefreshParameters, source: str) -> SourceOutcome:
+def _pull_and_validate(params: RefreshParameters, period: str, source: str) -> SourceOutcome:
     store = store_path(params.warehouse)
     try:
-        received = fetch_extract(
-            params.landing, params.period, source, store, params.accept_redelivery
-        )
+        received = fetch_extract(params.landing, period, source, store, params.accept_redelivery)
     except ExtractError as error:
         return SourceOutcome(source=source, error=error)
     try:
-        return validate_source(received, params.period)
+        return validate_source(received, period)
     except ExtractError as error:
         return SourceOutcome(source=source, received=received, error=error)
 
@@ -125,11 +138,12 @@ def monthly_refresh(params: RefreshParameters) -> RefreshSummary:
     period for complete.
     """
     logger = get_run_logger()
-    outcomes = [_pull_and_validate(params, source) for source in SOURCES]
-    load_staging(outcomes, params.period, params.warehouse)
-    summary = RefreshSummary(period=params.period, sources=[summarise(o) for o in outcomes])
+    period = params.period or previous_month()
+    outcomes = [_pull_and_validate(params, period, source) for source in SOURCES]
+    load_staging(outcomes, period, params.warehouse)
+    summary = RefreshSummary(period=period, sources=[summarise(o) for o in outcomes])
     for failed in summary.failed:
-        logger.error("%s %s failed: %s", failed.source, params.period, failed.message)
+        logger.error("%s %s failed: %s", failed.source, period, failed.message)
     if summary.failed:
         raise SourcesFailed(summary)
     return summary

@@ -291,10 +291,13 @@ def read_csv(
             "from reject_errors group by line order by line"
         ).pl()
     except duckdb.Error as err:
+        # DuckDB quotes the offending line in its message: keep only where, never what
+        where = re.search(r"Line: (\d+)", str(err))
         raise ExtractError(
             file=file,
+            line=int(where.group(1)) if where else None,
             check="file_readable",
-            problem=f"the CSV parser stopped: {str(err).splitlines()[0]}",
+            problem=f"the CSV parser stopped ({type(err).__name__})",
             expected="a CSV file as contracts/extracts.md describes",
             action="open the file in a text editor at the reported place, fix or re-export",
         ) from None
