@@ -103,10 +103,11 @@ _NIK_MONTH = pl.col("nik").str.slice(8, 2).cast(pl.Int32, strict=False)
 _NIK_YY = pl.col("nik").str.slice(10, 2).cast(pl.Int32, strict=False)
 
 
-def nik_is_16_digits() -> pl.Expr:
-    """True where the NIK is exactly 16 digits (damaged values are judged by their own check,
-    and two damaged values that happen to read alike are not a repeated NIK)."""
-    return _NIK_OK
+def first_of_each_nik() -> pl.Expr:
+    """True on the first row of each 16-digit NIK, false on its repeats, null where the NIK
+    is damaged or empty (damaged values are judged by their own checks, and two damaged values
+    that happen to read alike are not a repeated NIK)."""
+    return pl.when(_NIK_OK).then(pl.col("nik").is_first_distinct())
 
 
 def nik_sex() -> pl.Expr:

@@ -9,7 +9,7 @@ from pandera.api.polars.types import PolarsData
 from schemas.common import (
     PersonRecord,
     _select,
-    nik_is_16_digits,
+    first_of_each_nik,
     parse_person_columns,
     text,
     upper,
@@ -72,8 +72,7 @@ class DinsosPbiRecord(PersonRecord):
     @pa.dataframe_check(name="nik_listed_once")
     def nik_listed_once(cls, data: PolarsData) -> pl.LazyFrame:
         """A person is listed once; a repeated NIK is a duplicate to clean up (flagged)."""
-        nik = pl.col("nik")
-        return _select(data, pl.when(nik_is_16_digits()).then(nik.is_first_distinct()))
+        return _select(data, first_of_each_nik())
 
 
 MODEL = DinsosPbiRecord

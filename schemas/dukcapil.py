@@ -10,7 +10,7 @@ from schemas.common import (
     PersonRecord,
     _select,
     date_value,
-    nik_is_16_digits,
+    first_of_each_nik,
     parse_person_columns,
     text,
     upper,
@@ -64,8 +64,7 @@ class DukcapilRecord(PersonRecord):
     @pa.dataframe_check(name="nik_unique_in_file")
     def nik_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
         """A NIK appears once in the civil registry; later repeats are quarantined."""
-        nik = pl.col("nik")
-        return _select(data, pl.when(nik_is_16_digits()).then(nik.is_first_distinct()))
+        return _select(data, first_of_each_nik())
 
     @pa.dataframe_check(name="status_is_known")
     def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:

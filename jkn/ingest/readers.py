@@ -371,12 +371,11 @@ def read_xlsx(
         sheet = reader.load_sheet(0, header_row=None, dtypes="string")
         table = sheet.to_polars()
     except Exception as err:  # fastexcel raises its own hierarchy; any failure means unreadable
-        raise ExtractError(
-            file=file,
-            check="file_readable",
-            problem=f"not a readable XLSX workbook ({type(err).__name__})",
-            expected="an .xlsx workbook with the extract on its first sheet",
-            action="open it in a spreadsheet program and save it again as .xlsx",
+        raise _unreadable(
+            file,
+            f"not a readable XLSX workbook ({type(err).__name__})",
+            "an .xlsx workbook with the extract on its first sheet",
+            "open it in a spreadsheet program and save it again as .xlsx",
         ) from None
     if table.height == 0:
         raise ExtractError(
@@ -416,12 +415,11 @@ def read_parquet(
     try:
         table = pl.read_parquet(path)
     except Exception as err:  # polars raises several kinds for a damaged file
-        raise ExtractError(
-            file=file,
-            check="file_readable",
-            problem=f"not a readable Parquet file ({type(err).__name__})",
-            expected="a Parquet file with one column per contract field",
-            action="export the file again",
+        raise _unreadable(
+            file,
+            f"not a readable Parquet file ({type(err).__name__})",
+            "a Parquet file with one column per contract field",
+            "export the file again",
         ) from None
     positions, ignored, missing_optional = map_headers(
         source, table.columns, required, optional, file
@@ -442,6 +440,12 @@ def read_parquet(
         encoding="parquet",
         ignored_columns=ignored,
         missing_optional=missing_optional,
+    )
+
+
+def _unreadable(file: str, problem: str, expected: str, action: str) -> ExtractError:
+    return ExtractError(
+        file=file, check="file_readable", problem=problem, expected=expected, action=action
     )
 
 
