@@ -1,4 +1,4 @@
-"""The monthly refresh: pull → validate → load staging (marts follow in later steps)."""
+"""The monthly refresh: pull → validate → load staging → resolve and build marts → publish."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from jkn.ingest.errors import ExtractError
 from jkn.settings import SOURCES, store_path
 from tasks.ingest import SourceOutcome, fetch_extract, load_staging, validate_source
+from tasks.marts import build_marts, publish
 
 
 def previous_month(today: dt.date | None = None) -> str:
@@ -131,7 +132,8 @@ def _pull_and_validate(params: RefreshParameters, period: str, source: str) -> S
 
 @flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
 def monthly_refresh(params: RefreshParameters) -> RefreshSummary:
-    """Pull the period's three extracts, validate every row, and load staging.
+    """Pull the period's three extracts, validate every row, load staging, resolve rows to
+    persons, build the marts and officers' lists, and publish the marts.
 
     A source whose file cannot be read fails alone, with a message naming file, line and what
     to do; the other sources still load, and the run ends failed so that nobody mistakes the
@@ -145,5 +147,9 @@ def monthly_refresh(params: RefreshParameters) -> RefreshSummary:
     for failed in summary.failed:
         logger.error("%s %s failed: %s", failed.source, period, failed.message)
     if summary.failed:
+        # never publish a period reconciled from part of its sources: the marts keep the
+        # last good state of this period (if any) until every source reads
         raise SourcesFailed(summary)
+    built = build_marts(period, params.warehouse)
+    publish(built, params.warehouse)
     return summary

@@ -16,18 +16,28 @@ import duckdb
 import polars as pl
 
 SQL_DIR = Path(__file__).parent / "sql"
-RESTRICTED_LAYERS = ("staging", "audit")
+RESTRICTED_LAYERS = ("staging", "audit", "intermediate", "lists")
 PUBLIC_LAYERS = ("marts",)
 
 
-def sql_files(layer: str) -> list[Path]:
-    """The layer's SQL files in the order they run."""
-    return sorted((SQL_DIR / layer).glob("*.sql"))
+def ddl_files(layer: str) -> list[Path]:
+    """The layer's table definitions (``sql/ddl/<layer>/*.sql``) in the order they run."""
+    return sorted((SQL_DIR / "ddl" / layer).glob("*.sql"))
+
+
+def model_files(layer: str) -> list[Path]:
+    """The layer's models (``sql/models/<layer>/*.sql``) in the order they run."""
+    return sorted((SQL_DIR / "models" / layer).glob("*.sql"))
+
+
+def model_sql(layer: str, name: str) -> str:
+    """The text of one model, ``sql/models/<layer>/<name>.sql``."""
+    return (SQL_DIR / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
     """Run every DDL file of a layer (idempotent: ``create … if not exists``)."""
-    for path in sql_files(layer):
+    for path in ddl_files(layer):
         con.execute(path.read_text(encoding="utf-8"))
 
 

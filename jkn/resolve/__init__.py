@@ -1,0 +1,33 @@
+"""Identity resolution: which person each loaded row belongs to.
+
+The result is one table, ``intermediate.row_person`` (period × source × line → person_key),
+which everything downstream reads. Today rows are resolved by NIK; linking cards with a
+missing, mistyped or unknown NIK by name, birth date, sex and place plugs in here, by adding
+rows with another ``method``, without touching the marts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from warehouse import model_sql
+
+
+def resolve_persons(con: duckdb.DuckDBPyConnection, period: dt.date) -> dict[str, int]:
+    """Replace the period's ``intermediate.row_person`` slice; return rows per method.
+
+    Call inside a transaction on the restricted file.
+    """
+    con.execute("delete from intermediate.row_person where period = $period", {"period": period})
+    con.execute(
+        "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
+        {"period": period},
+    )
+    counts = con.execute(
+        "select method, count(*) from intermediate.row_person where period = $period "
+        "group by method order by method",
+        {"period": period},
+    ).fetchall()
+    return {method: n for method, n in counts}

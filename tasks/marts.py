@@ -1,0 +1,55 @@
+"""Tasks that resolve persons, build a period's marts and lists, and publish the marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.logging import get_run_logger
+
+from jkn.resolve import resolve_persons
+from jkn.settings import restricted_path
+from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, connect, period_date
+from warehouse.build import BuiltPeriod, build_period, load_reference, publish_marts, store_lists
+
+
+def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def]
+    """Which Dukcapil extract the denominators come from: period, file and checksum."""
+    row = con.execute(
+        "select file_name, sha256, received_at from audit.files "
+        "where period = $period and source = 'dukcapil'",
+        {"period": period_date(period)},
+    ).fetchall()
+    if not row:
+        return f"Dukcapil extract {period} (unknown file)"
+    name, sha, received = row[0]
+    return f"Dukcapil extract {period}: {name}, sha256 {sha[:12]}, received {received:%Y-%m-%d}"
+
+
+@task(name="build_marts")
+def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
+    """Resolve rows to persons, build the period's marts and lists; store the lists."""
+    logger = get_run_logger()
+    day = period_date(period)
+    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+        load_reference(con)
+        con.execute("begin transaction")
+        methods = resolve_persons(con, day)
+        built = build_period(con, day, population_snapshot(con, period))
+        store_lists(con, built)
+        con.execute("commit")
+    logger.info(
+        "%s: rows resolved by %s; marts %s; lists %s",
+        period,
+        ", ".join(f"{m} {n:,}" for m, n in methods.items()),
+        ", ".join(f"{k} {v.height:,}" for k, v in built.marts.items()),
+        ", ".join(f"{k} {v.height:,}" for k, v in built.lists.items()),
+    )
+    return built
+
+
+@task(name="publish_marts")
+def publish(built: BuiltPeriod, warehouse: Path) -> None:
+    """Replace the period in every mart of the warehouse, in one transaction."""
+    with connect(warehouse, PUBLIC_LAYERS, private=False) as con:
+        publish_marts(con, built)

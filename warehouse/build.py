@@ -1,0 +1,109 @@
+"""Build one period's marts and officers' lists from staging, in the restricted file.
+
+Intermediate models run as temporary tables; each mart and list model is a ``select`` over
+them. Nothing here writes the warehouse BI reads: :func:`publish_marts` does, for one period,
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from jkn.reference import regions
+from warehouse import model_files, model_sql, replace_slice
+
+RULES_DIR = Path(__file__).parent / "rules"
+MARTS = (
+    "coverage",
+    "coverage_bridge",
+    "activity_by_segment",
+    "uhc_status",
+    "uhc_targets",
+    "pbi_reconciliation",
+    "double_funding",
+)
+LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation")
+# Column types of the rules files (an empty column would otherwise be read as text).
+RULE_TYPES = {
+    "valid_from": "DATE",
+    "valid_to": "DATE",
+    "min_coverage": "DOUBLE",
+    "min_activity": "DOUBLE",
+    "target_coverage": "DOUBLE",
+    "premium_idr": "BIGINT",
+    "is_pbi": "BOOLEAN",
+    "is_ppu": "BOOLEAN",
+}
+
+
+@dataclass
+class BuiltPeriod:
+    """A period's marts (counts and rates) and lists (rows with personal data)."""
+
+    period: dt.date
+    marts: dict[str, pl.DataFrame]
+    lists: dict[str, pl.DataFrame]
+
+
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)load the reference tables: Kemendagri regions and the rules kept as data."""
+    con.execute("create schema if not exists ref")
+    frame = regions()
+    con.register("_regions", frame)
+    try:
+        con.execute("create or replace table ref.regions as select * from _regions")
+    finally:
+        con.unregister("_regions")
+    for path in sorted(RULES_DIR.glob("*.csv")):
+        header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+        types = {c: t for c, t in RULE_TYPES.items() if c in header}
+        typed = ", types=$types" if types else ""
+        con.execute(
+            f"create or replace table ref.{path.stem} as "
+            f"select * from read_csv($path, header=true, auto_detect=true{typed})",
+            {"path": str(path), **({"types": types} if types else {})},
+        )
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def build_period(
+    con: duckdb.DuckDBPyConnection, period: dt.date, population_snapshot: str
+) -> BuiltPeriod:
+    """Run the intermediate, mart and list models for one period (read-only on staging)."""
+    params: dict[str, object] = {"period": period, "snapshot": population_snapshot}
+    for path in model_files("intermediate"):
+        _run(con, path.read_text(encoding="utf-8"), params)
+    marts = {}
+    for name in MARTS:
+        _run(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
+        marts[name] = con.sql(f"select * from m_{name}").pl()
+    lists = {}
+    for name in LISTS:
+        lists[name] = con.sql(model_sql("lists", name), params={"period": period}).pl()
+    return BuiltPeriod(period=period, marts=marts, lists=lists)
+
+
+def store_lists(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:
+    """Replace the period's slice of every officers' list (call inside a transaction)."""
+    for name, frame in built.lists.items():
+        replace_slice(con, f"lists.{name}", frame, {"period": built.period})
+
+
+def publish_marts(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:
+    """Replace the period's slice of every mart, all in one transaction on the warehouse."""
+    con.execute("begin transaction")
+    try:
+        for name, frame in built.marts.items():
+            replace_slice(con, f"marts.{name}", frame, {"period": built.period})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

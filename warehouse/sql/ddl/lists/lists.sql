@@ -1,0 +1,34 @@
+-- name:    lists.* — the row-level lists officers act on (restricted file only)
+-- lists.outreach:       one row per period × resident in `population` with no valid
+--                       membership (uncovered_residents); columns: period, kabupaten_code,
+--                       kecamatan_code, desa_code, desa_name, nik, no_kk, nama, jenis_kelamin,
+--                       tgl_lahir, reason, line
+-- lists.cleanup:        one row per period × BPJS row registered in a kab/kota whose bridge
+--                       category (kab/kota level) is not `resident`; columns: period,
+--                       kabupaten_code, category, noka, nik, nama, segment, is_active,
+--                       kode_wilayah, detail, line
+-- lists.double_funding: one row per period × kab/kota × person with a valid PBI_APBD card
+--                       there and a valid PBI_APBN or PPU_* card anywhere
+-- lists.pbi_reconciliation: one row per period × kab/kota × person in a PBI category
+-- lists.quarantine:     view of audit.quarantine (every rejected row, with its reasons)
+create schema if not exists lists;
+create table if not exists lists.outreach (
+    period date not null, kabupaten_code varchar not null, kecamatan_code varchar,
+    desa_code varchar, desa_name varchar, nik varchar, no_kk varchar, nama varchar,
+    jenis_kelamin varchar, tgl_lahir varchar, reason varchar not null, line bigint not null
+);
+create table if not exists lists.cleanup (
+    period date not null, kabupaten_code varchar not null, category varchar not null,
+    noka varchar, nik varchar, nama varchar, segment varchar, is_active boolean,
+    kode_wilayah varchar, detail varchar, line bigint not null
+);
+create table if not exists lists.double_funding (
+    period date not null, kabupaten_code varchar not null, nik varchar not null,
+    nama varchar, apbd_nokas varchar[] not null, other_segments varchar[] not null,
+    other_nokas varchar[] not null, monthly_cost_idr bigint not null
+);
+create table if not exists lists.pbi_reconciliation (
+    period date not null, kabupaten_code varchar not null, category varchar not null,
+    nik varchar, nama varchar, segments varchar[], nokas varchar[]
+);
+create or replace view lists.quarantine as select * from audit.quarantine;

@@ -1,0 +1,54 @@
+-- name:    int_bpjs_bridge (temp)
+-- grain:   one row per BPJS row as delivered × region level where it is registered
+-- columns: line, region_level, region_code, region_name, segment, is_active, ket_nonaktif,
+--          person_key, category (the coverage bridge, DOMAIN.md's order: quarantined →
+--          duplicate → deceased → moved_out → domiciled_elsewhere → not_in_population →
+--          resident), plus the row's noka, nik, nama, region_digits, detail for the cleanup list
+-- The card kept for a person in a region is an active one where there is one (then the first
+-- in the file); the person's other cards there are duplicates.
+create or replace temp table int_bpjs_bridge as
+with dukcapil as (
+    select nik, status, region_digits
+    from int_dukcapil_rows
+    where not quarantined
+),
+
+placed as (
+    select b.*, l.region_level, l.region_code, l.region_name
+    from int_bpjs_rows as b
+    inner join int_region_levels as l on l.region_digits = b.region_digits
+),
+
+ranked as (
+    select
+        *,
+        case
+            when quarantined then null
+            else row_number() over (
+                partition by region_level, region_code, person_key, quarantined
+                order by is_active desc, line
+            )
+        end as nth
+    from placed
+),
+
+final as (
+    select
+        r.* exclude (nth),
+        case
+            when r.quarantined then 'quarantined'
+            when r.nth > 1 then 'duplicate'
+            when d.status = 'MATI' then 'deceased'
+            when d.status = 'PINDAH' then 'moved_out'
+            when d.status = 'HIDUP'
+                and not starts_with(d.region_digits, replace(r.region_code, '.', ''))
+                then 'domiciled_elsewhere'
+            when d.nik is null then 'not_in_population'
+            else 'resident'
+        end as category,
+        d.region_digits as dukcapil_region_digits
+    from ranked as r
+    left join dukcapil as d on d.nik = r.person_key
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- name:    int_double_funding (temp)
+-- grain:   one row per person × level of a region where the person holds a valid PBI_APBD card,
+--          for persons who also hold a valid PBI_APBN or PPU_* card (anywhere)
+-- columns: person_key, nik, nama, region_level, region_code, region_name, apbd_nokas,
+--          other_segments, other_nokas
+create or replace temp table int_double_funding as
+with other_cover as (
+    select
+        b.person_key,
+        list(distinct b.segment order by b.segment) as other_segments,
+        list(b.noka order by b.noka) as other_nokas
+    from int_bpjs_rows as b
+    inner join ref.segments as s on s.segment = b.segment
+    where not b.quarantined and (b.segment = 'PBI_APBN' or s.is_ppu)
+    group by b.person_key
+),
+
+final as (
+    select
+        b.person_key,
+        any_value(b.nik) as nik,
+        any_value(b.nama) as nama,
+        b.region_level,
+        b.region_code,
+        any_value(b.region_name) as region_name,
+        list(b.noka order by b.noka) as apbd_nokas,
+        any_value(o.other_segments) as other_segments,
+        any_value(o.other_nokas) as other_nokas
+    from int_bpjs_bridge as b
+    inner join other_cover as o on o.person_key = b.person_key
+    where not b.quarantined and b.segment = 'PBI_APBD'
+    group by b.person_key, b.region_level, b.region_code
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- name:    lists.outreach (build)
+-- grain:   one row per resident of a kab/kota (population) holding no valid membership
+-- columns: see ddl/lists/lists.sql. reason: no_valid_membership, or dukcapil_record_quarantined
+--          when the person's own Dukcapil record failed validation (it cannot be matched)
+with desa as (
+    select region_digits, region_code, region_name from int_region_levels
+    where region_level = 'desa'
+),
+
+kecamatan as (
+    select region_digits, region_code from int_region_levels where region_level = 'kecamatan'
+),
+
+final as (
+    select
+        $period as period,
+        p.region_code as kabupaten_code,
+        k.region_code as kecamatan_code,
+        d.region_code as desa_code,
+        d.region_name as desa_name,
+        p.nik,
+        p.no_kk,
+        p.nama,
+        p.jenis_kelamin,
+        p.tgl_lahir,
+        case when p.quarantined then 'dukcapil_record_quarantined' else 'no_valid_membership' end
+            as reason,
+        p.line
+    from int_population as p
+    left join desa as d on d.region_digits = p.region_digits
+    left join kecamatan as k on k.region_digits = p.region_digits
+    where p.region_level = 'kabupaten' and not p.has_card
+)
+
+select * from final order by kabupaten_code, desa_code, line

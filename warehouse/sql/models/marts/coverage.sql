@@ -1,0 +1,63 @@
+-- name:    marts.coverage (build)
+-- grain:   one row per region (every level) with registered rows or residents this period
+-- columns: see ddl/marts/coverage.sql
+with registered as (
+    select
+        region_level,
+        region_code,
+        any_value(region_name) as region_name,
+        count(*) as registered,
+        count(*) filter (where is_active) as active_registered
+    from int_bpjs_bridge
+    group by region_level, region_code
+),
+
+population as (
+    select
+        region_level,
+        region_code,
+        any_value(region_name) as region_name,
+        count(*) as population,
+        count(*) filter (where has_card) as covered_residents,
+        count(*) filter (where has_active_card) as active_residents
+    from int_population
+    group by region_level, region_code
+),
+
+joined as (
+    select
+        coalesce(p.region_code, r.region_code) as region_code,
+        coalesce(p.region_level, r.region_level) as region_level,
+        coalesce(p.region_name, r.region_name) as region_name,
+        coalesce(p.population, 0) as population,
+        coalesce(r.registered, 0) as registered,
+        coalesce(r.active_registered, 0) as active_registered,
+        coalesce(p.covered_residents, 0) as covered_residents,
+        coalesce(p.active_residents, 0) as active_residents
+    from population as p
+    full outer join registered as r
+        on r.region_level = p.region_level and r.region_code = p.region_code
+),
+
+final as (
+    select
+        $period as period,
+        region_code,
+        region_level,
+        region_name,
+        population,
+        registered,
+        active_registered,
+        registered / nullif(population, 0) as coverage_registered,
+        active_registered / nullif(population, 0) as activity_of_population,
+        active_registered / nullif(registered, 0) as activity_of_registered,
+        covered_residents,
+        active_residents,
+        covered_residents / nullif(population, 0) as coverage_reconciled,
+        active_residents / nullif(population, 0) as activity_reconciled,
+        population - covered_residents as uncovered_residents,
+        $snapshot as population_snapshot
+    from joined
+)
+
+select * from final order by region_code

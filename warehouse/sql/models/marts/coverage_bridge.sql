@@ -1,0 +1,38 @@
+-- name:    marts.coverage_bridge (build)
+-- grain:   one row per region with registered rows × each of the seven categories
+-- columns: see ddl/marts/coverage_bridge.sql
+with categories as (
+    select * from (values
+        ('quarantined', 1), ('duplicate', 2), ('deceased', 3), ('moved_out', 4),
+        ('domiciled_elsewhere', 5), ('not_in_population', 6), ('resident', 7)
+    ) as c(category, category_order)
+),
+
+regions as (
+    select distinct region_level, region_code, region_name from int_bpjs_bridge
+),
+
+counted as (
+    select region_level, region_code, category, count(*) as n
+    from int_bpjs_bridge
+    group by all
+),
+
+final as (
+    select
+        $period as period,
+        r.region_code,
+        r.region_level,
+        r.region_name,
+        c.category,
+        c.category_order,
+        coalesce(n, 0) as "rows"
+    from regions as r
+    cross join categories as c
+    left join counted as k
+        on k.region_level = r.region_level
+        and k.region_code = r.region_code
+        and k.category = c.category
+)
+
+select * from final order by region_code, category_order

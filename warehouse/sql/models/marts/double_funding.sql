@@ -1,0 +1,37 @@
+-- name:    marts.double_funding (build)
+-- grain:   one row per region with a valid PBI_APBD card this period
+-- columns: see ddl/marts/double_funding.sql
+with premium as (
+    select premium_idr
+    from ref.pbi_premiums
+    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+),
+
+apbd_regions as (
+    select distinct region_level, region_code, region_name
+    from int_bpjs_bridge
+    where not quarantined and segment = 'PBI_APBD'
+),
+
+doubles as (
+    select region_level, region_code, count(distinct person_key) as persons
+    from int_double_funding
+    group by all
+),
+
+final as (
+    select
+        $period as period,
+        r.region_code,
+        r.region_level,
+        r.region_name,
+        coalesce(d.persons, 0) as persons,
+        p.premium_idr,
+        coalesce(d.persons, 0) * p.premium_idr as monthly_cost_idr
+    from apbd_regions as r
+    cross join premium as p
+    left join doubles as d
+        on d.region_level = r.region_level and d.region_code = r.region_code
+)
+
+select * from final order by region_code
