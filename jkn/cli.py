@@ -96,7 +96,7 @@ def demo_command(
     from jkn.generate import SCENARIOS, generate_scenario
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo shows its own tables
-    from jkn.report import demo_summary_table
+    from jkn.report import demo_summary_table, read_uhc_summary, uhc_tables
 
     size = 1.0 if full else scale
     landing = workdir / "landing"
@@ -116,8 +116,11 @@ def demo_command(
         )
     console.rule("[bold]Demo: data quality per district and source[/bold]")
     console.print(demo_summary_table(summaries))
+    console.rule("[bold]Demo: coverage, activity and UHC status of the five seed districts[/bold]")
+    asked = [f"{scenario.period}-01|{scenario.regions[0].code}" for scenario in SCENARIOS.values()]
+    console.print(uhc_tables(read_uhc_summary(warehouse, asked)))
     console.print(
-        f"Warehouse: {warehouse} (marts.data_quality); staging and quarantine in "
+        f"Warehouse (BI): {warehouse}; staging, quarantine and officers' lists in "
         f"{warehouse.with_name(warehouse.stem + '.restricted.duckdb')}."
     )
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 from rich.console import Console, Group
 from rich.table import Table
+
+from warehouse import report_sql
+
+BRIDGE_CATEGORIES = (
+    "quarantined",
+    "duplicate",
+    "deceased",
+    "moved_out",
+    "domiciled_elsewhere",
+    "not_in_population",
+    "resident",
+)
 
 if TYPE_CHECKING:
     from flows.monthly_refresh import RefreshSummary
@@ -89,6 +103,88 @@ def demo_summary_table(summaries: dict[str, RefreshSummary]) -> Table:
             )
         table.add_section()
     return table
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _verdict(meets: bool | None) -> str:
+    return "[green]meets[/green]" if meets else "[red]fails[/red]"
+
+
+def _gaps(targets: list[dict] | None) -> str:
+    lines = []
+    for t in targets or []:
+        if t["gap"] is None:
+            continue
+        if t["gap"] <= 0:
+            lines.append(f"{t['target_coverage'] * 100:g}%: reached")
+        else:
+            lines.append(
+                f"{t['target_coverage'] * 100:g}%: {t['gap'] * 100:.2f} pp short, "
+                f"{t['residents_to_target']:,} residents"
+            )
+    return "\n".join(lines) or "—"
+
+
+def read_uhc_summary(warehouse: Path, asked: list[str]) -> list[dict]:
+    """Rows of the ``uhc_summary`` report for ``'YYYY-MM-DD|region_code'`` items, read-only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frame = con.sql(report_sql("uhc_summary"), params={"regions": asked}).pl()
+    return frame.to_dicts()
+
+
+def uhc_tables(rows: list[dict]) -> Group:
+    """The demo's two tables: UHC status per district, and the coverage bridge explaining it."""
+    status = Table(
+        title="UHC status (marts.uhc_status, marts.uhc_targets, marts.double_funding)",
+        title_justify="left",
+        show_lines=True,
+    )
+    for name, justify in (
+        ("district", "left"),
+        ("period", "left"),
+        ("coverage\nregistered", "right"),
+        ("activity of\npopulation", "right"),
+        ("coverage\nreconciled", "right"),
+        ("rule in force", "left"),
+        ("verdict", "left"),
+        ("residents\nto enrol", "right"),
+        ("gap to target", "left"),
+        ("double funding\n(Rp / month)", "right"),
+    ):
+        status.add_column(name, justify=justify)  # type: ignore[arg-type]
+    bridge = Table(
+        title="Coverage bridge: registered BPJS rows by category (marts.coverage_bridge)",
+        title_justify="left",
+    )
+    bridge.add_column("district")
+    for name in ("registered", *BRIDGE_CATEGORIES):
+        bridge.add_column(name.replace("_", " "), justify="right")
+    for r in rows:
+        district = f"{r['region_name']} ({r['region_code']})"
+        rule = f"{r['rule_id']}\n≥{_pct(r['min_coverage'])} coverage" + (
+            f", ≥{_pct(r['min_activity'])} activity" if r["min_activity"] is not None else ""
+        )
+        status.add_row(
+            district,
+            f"{r['period']:%Y-%m}",
+            _pct(r["coverage_registered"]),
+            _pct(r["activity_of_population"]),
+            _pct(r["coverage_reconciled"]),
+            rule,
+            f"{_verdict(r['meets_uhc'])}\nreconciled: {_verdict(r['meets_uhc_reconciled'])}",
+            f"{r['residents_to_enrol']:,}",
+            _gaps(r["targets"]),
+            f"{r['double_funding_idr']:,}\n({r['double_funding_persons']:,} persons)",
+        )
+        bridge.add_row(
+            district,
+            f"{r['registered']:,}",
+            *(f"{(r[c] or 0):,}" for c in BRIDGE_CATEGORIES),
+        )
+    return Group(status, bridge)
 
 
 def data_quality_report(summary: RefreshSummary) -> Group:

@@ -110,3 +110,26 @@ def prefect_harness() -> Iterator[None]:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def nik_for(kecamatan: str, dob: str, sex: str, serial: int) -> str:
+    """A NIK consistent with a birth date (DD-MM-YYYY) and sex, issued in a kecamatan."""
+    day, month, year = dob.split("-")
+    dd = int(day) + (40 if sex == "P" else 0)
+    return f"{kecamatan.replace('.', '')}{dd:02d}{month}{year[2:]}{serial:04d}"
+
+
+def refresh(landing: Path, period: str, warehouse: Path):  # type: ignore[no-untyped-def]
+    """Run the monthly flow (inside the session's Prefect harness); return its summary."""
+    from flows.monthly_refresh import RefreshParameters, monthly_refresh
+
+    params = RefreshParameters(period=period, landing=str(landing), warehouse=warehouse)
+    return monthly_refresh(params)
+
+
+def read_table(database: Path, sql: str, **params: object):  # type: ignore[no-untyped-def]
+    """Rows of a query on a DuckDB file opened read-only, as a polars frame."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.sql(sql, params=params or None).pl()

@@ -35,6 +35,11 @@ def model_sql(layer: str, name: str) -> str:
     return (SQL_DIR / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def report_sql(name: str) -> str:
+    """The text of one report query, ``sql/reports/<name>.sql`` (reads published marts)."""
+    return (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")
+
+
 def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
     """Run every DDL file of a layer (idempotent: ``create … if not exists``)."""
     for path in ddl_files(layer):
