@@ -1,8 +1,9 @@
 -- name:    int_dukcapil_rows (temp)
 -- grain:   one row per Dukcapil record as delivered this period, loaded or quarantined, except
 --          repeats of a NIK already in the file and records the parser could not split
--- columns: line, quarantined, nik, no_kk, nama, jenis_kelamin, tgl_lahir (text as delivered
---          for quarantined rows), status, region_digits, detail (quarantine reasons)
+-- columns: line, quarantined, nik, nik_intact (a 16-digit NIK: the row can be matched, even
+--          when it was quarantined for another reason), no_kk, nama, jenis_kelamin, tgl_lahir
+--          (text as delivered for quarantined rows), status, region_digits, detail
 -- The population of a region is this table's HIDUP rows domiciled in it.
 create or replace temp table int_dukcapil_rows as
 with staged as (
@@ -41,9 +42,8 @@ held as (
 ),
 
 final as (
-    select * from staged
-    union all by name
-    select * from held
+    select *, regexp_full_match(coalesce(nik, ''), '\d{16}') as nik_intact
+    from (select * from staged union all by name select * from held)
 )
 
 select * from final

@@ -8,9 +8,12 @@
 -- in the file); the person's other cards there are duplicates.
 create or replace temp table int_bpjs_bridge as
 with dukcapil as (
+    -- every Dukcapil record whose NIK reads, quarantined or not (a record quarantined for,
+    -- say, an unreadable birth date still says who is alive, dead or gone); loaded ones first
     select nik, status, region_digits
     from int_dukcapil_rows
-    where not quarantined
+    where nik_intact
+    qualify row_number() over (partition by nik order by quarantined, line) = 1
 ),
 
 placed as (

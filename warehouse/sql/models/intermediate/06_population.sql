@@ -1,8 +1,9 @@
 -- name:    int_population (temp)
 -- grain:   one row per resident (Dukcapil HIDUP, as delivered) × region level of domicile
 -- columns: line, quarantined, nik, region_level, region_code, region_name, has_card (holds at
---          least one valid membership, anywhere), has_active_card, plus identity columns for
---          the outreach list
+--          least one valid membership, anywhere; matched by NIK, which needs the resident's
+--          NIK intact even where the Dukcapil record was quarantined for another reason),
+--          has_active_card, plus identity columns for the outreach list
 create or replace temp table int_population as
 with cards as (
     select person_key, bool_or(is_active) as has_active_card
@@ -17,11 +18,11 @@ final as (
         l.region_level,
         l.region_code,
         l.region_name,
-        not d.quarantined and c.person_key is not null as has_card,
-        not d.quarantined and coalesce(c.has_active_card, false) as has_active_card
+        c.person_key is not null as has_card,
+        coalesce(c.has_active_card, false) as has_active_card
     from int_dukcapil_rows as d
     inner join int_region_levels as l on l.region_digits = d.region_digits
-    left join cards as c on not d.quarantined and c.person_key = d.nik
+    left join cards as c on d.nik_intact and c.person_key = d.nik
     where d.status = 'HIDUP'
 )
 

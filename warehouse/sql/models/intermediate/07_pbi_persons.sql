@@ -19,7 +19,7 @@ with cards as (
 ),
 
 deceased as (
-    select nik from int_dukcapil_rows where not quarantined and status = 'MATI'
+    select distinct nik from int_dukcapil_rows where nik_intact and status = 'MATI'
 ),
 
 listed as (

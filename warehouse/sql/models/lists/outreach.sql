@@ -1,7 +1,7 @@
 -- name:    lists.outreach (build)
 -- grain:   one row per resident of a kab/kota (population) holding no valid membership
--- columns: see ddl/lists/lists.sql. reason: no_valid_membership, or dukcapil_record_quarantined
---          when the person's own Dukcapil record failed validation (it cannot be matched)
+-- columns: see ddl/lists/lists.sql. reason: no_valid_membership, or nik_unreadable_in_dukcapil
+--          when the resident's own Dukcapil NIK is damaged (no card can be matched to it)
 with desa as (
     select region_digits, region_code, region_name from int_region_levels
     where region_level = 'desa'
@@ -23,8 +23,10 @@ final as (
         p.nama,
         p.jenis_kelamin,
         p.tgl_lahir,
-        case when p.quarantined then 'dukcapil_record_quarantined' else 'no_valid_membership' end
-            as reason,
+        case
+            when not p.nik_intact then 'nik_unreadable_in_dukcapil'
+            else 'no_valid_membership'
+        end as reason,
         p.line
     from int_population as p
     left join desa as d on d.region_digits = p.region_digits
