@@ -8,13 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow
-from prefect.logging import get_run_logger
 from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from jkn.ingest.errors import ExtractError
 from jkn.settings import SOURCES, store_path
-from tasks.ingest import SourceOutcome, fetch_extract, load_staging, validate_source
+from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
 from tasks.marts import build_marts, publish
 
 
@@ -50,22 +49,6 @@ class RefreshParameters(BaseModel):
         return value
 
 
-class SourceSummary(BaseModel):
-    """One source's outcome: counts and check failures, never row content."""
-
-    source: str
-    file: str | None
-    outcome: str
-    rows_received: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_flagged: int = 0
-    errors: dict[str, int] = Field(default_factory=dict)
-    warnings: dict[str, int] = Field(default_factory=dict)
-    message: str | None = None
-    notes: list[str] = Field(default_factory=list)
-
-
 class RefreshSummary(BaseModel):
     """What the run did, per source."""
 
@@ -86,48 +69,14 @@ class SourcesFailed(RuntimeError):
         super().__init__(f"{summary.period}: {len(lines)} source(s) failed\n" + "\n".join(lines))
 
 
-def summarise(outcome: SourceOutcome) -> SourceSummary:
-    """Counts per check for one source (for the CLI table and the run's artifacts)."""
-    if outcome.failed or outcome.result is None:
-        return SourceSummary(
-            source=outcome.source,
-            file=outcome.received.name if outcome.received else None,
-            outcome="failed",
-            message=str(outcome.error),
-        )
-    result = outcome.result
-    failing = result.checks.filter(result.checks["rows"] > 0)
-    by_severity = {
-        severity: dict(zip(part["check"], part["rows"], strict=True))
-        for severity, part in (
-            ("error", failing.filter(failing["severity"] == "error")),
-            ("warning", failing.filter(failing["severity"] == "warning")),
-        )
-    }
-    return SourceSummary(
-        source=outcome.source,
-        file=outcome.received.name if outcome.received else None,
-        outcome="loaded",
-        rows_received=result.received,
-        rows_loaded=result.loaded,
-        rows_quarantined=result.quarantined,
-        rows_flagged=result.flagged,
-        errors=by_severity["error"],
-        warnings=by_severity["warning"],
-        notes=outcome.notes,
-    )
-
-
-def _pull_and_validate(params: RefreshParameters, period: str, source: str) -> SourceOutcome:
+def _pull_validate_stage(params: RefreshParameters, period: str, source: str) -> SourceSummary:
     store = store_path(params.warehouse)
+    received = None
     try:
         received = fetch_extract(params.landing, period, source, store, params.accept_redelivery)
+        return validate_and_stage(received, period, params.warehouse)
     except ExtractError as error:
-        return SourceOutcome(source=source, error=error)
-    try:
-        return validate_source(received, period)
-    except ExtractError as error:
-        return SourceOutcome(source=source, received=received, error=error)
+        return record_failure(source, error.check, str(error), received, period, params.warehouse)
 
 
 @flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
@@ -139,13 +88,11 @@ def monthly_refresh(params: RefreshParameters) -> RefreshSummary:
     to do; the other sources still load, and the run ends failed so that nobody mistakes the
     period for complete.
     """
-    logger = get_run_logger()
     period = params.period or previous_month()
-    outcomes = [_pull_and_validate(params, period, source) for source in SOURCES]
-    load_staging(outcomes, period, params.warehouse)
-    summary = RefreshSummary(period=period, sources=[summarise(o) for o in outcomes])
-    for failed in summary.failed:
-        logger.error("%s %s failed: %s", failed.source, period, failed.message)
+    summary = RefreshSummary(
+        period=period,
+        sources=[_pull_validate_stage(params, period, source) for source in SOURCES],
+    )
     if summary.failed:
         # never publish a period reconciled from part of its sources: the marts keep the
         # last good state of this period (if any) until every source reads

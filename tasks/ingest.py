@@ -2,18 +2,19 @@
 
 Only I/O retries: fetching from the landing root may hit a flaky server, so it retries with
 backoff; a file that is missing or malformed is not retried (it will not fix itself).
+Validated rows go to staging inside the validating task, so that a source's rows (millions,
+with personal data) never travel between tasks and only one source is in memory at a time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 from prefect import task
-from prefect.logging import get_run_logger
+from pydantic import BaseModel, Field
 
 from jkn.ingest.errors import ExtractError
 from jkn.ingest.landing import ReceivedFile, receive_extract
@@ -21,23 +22,25 @@ from jkn.ingest.readers import read_extract
 from jkn.ingest.validate import ValidationResult, validate_extract
 from jkn.settings import restricted_path
 from schemas import SCHEMAS
+from tasks import run_logger
 from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, connect, period_date, replace_slice
 
 
-@dataclass
-class SourceOutcome:
-    """What happened to one source in one run: validated, or failed with a reason."""
+class SourceSummary(BaseModel):
+    """One source's outcome in one run: counts and check failures, never row content."""
 
     source: str
-    received: ReceivedFile | None = None
-    result: ValidationResult | None = None
-    error: ExtractError | None = None
+    file: str | None
+    outcome: str  # "loaded" or "failed"
     encoding: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_flagged: int = 0
+    errors: dict[str, int] = Field(default_factory=dict)
+    warnings: dict[str, int] = Field(default_factory=dict)
+    message: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 def _retry_io(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
@@ -52,14 +55,17 @@ def _retry_io(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
 
 
 @task(
-    name="fetch_extract", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_retry_io
+    name="fetch_extract",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=_retry_io,
 )
 def fetch_extract(
     landing: str, period: str, source: str, store: Path, accept_redelivery: bool = False
 ) -> ReceivedFile:
     """Copy a source's file for the period into the landing store (SHA-256, size, time)."""
     received = receive_extract(landing, period, source, store, accept_redelivery=accept_redelivery)
-    get_run_logger().info(
+    run_logger().info(
         "%s %s: %s, %d bytes, sha256 %s…, %s",
         source,
         period,
@@ -72,10 +78,10 @@ def fetch_extract(
 
 
 @task(name="validate_extract")
-def validate_source(received: ReceivedFile, period: str) -> SourceOutcome:
-    """Read the stored file and run its source's checks on every row."""
+def validate_and_stage(received: ReceivedFile, period: str, warehouse: Path) -> SourceSummary:
+    """Read the stored file, run its source's checks on every row, and replace the period's
+    slice of staging, quarantine and data-quality counts with the outcome."""
     schema = SCHEMAS[received.source]
-    logger = get_run_logger()
     with tempfile.TemporaryDirectory(prefix="jkn-read-") as workdir:
         raw = read_extract(
             received.path, received.source, schema.required, schema.optional, Path(workdir)
@@ -86,96 +92,131 @@ def validate_source(received: ReceivedFile, period: str) -> SourceOutcome:
         notes.append(f"{len(raw.ignored_columns)} column(s) outside the contract ignored")
     if raw.missing_optional:
         notes.append(f"optional column(s) absent: {', '.join(raw.missing_optional)}")
-    logger.info(
-        "%s %s: received %d, loaded %d, quarantined %d (%s)",
+    summary = summarise(received, result, raw.encoding, notes)
+    del raw
+    _stage(received, result, summary, period, warehouse)
+    run_logger().info(
+        "%s %s: received %d, loaded %d, quarantined %d, flagged %d (%s)",
         received.source,
         period,
-        result.received,
-        result.loaded,
-        result.quarantined,
-        raw.encoding,
+        summary.rows_received,
+        summary.rows_loaded,
+        summary.rows_quarantined,
+        summary.rows_flagged,
+        summary.encoding,
     )
-    return SourceOutcome(
+    return summary
+
+
+@task(name="record_source_failure")
+def record_failure(
+    source: str,
+    check: str,
+    message: str,
+    received: ReceivedFile | None,
+    period: str,
+    warehouse: Path,
+) -> SourceSummary:
+    """Note in ``audit.files`` that a source could not be read this period (its last good
+    slice of staging stays as it was)."""
+    summary = SourceSummary(
+        source=source,
+        file=received.name if received else None,
+        outcome="failed",
+        message=message,
+    )
+    row = _file_row(summary, received, period, failure_check=check)
+    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+        con.execute("begin transaction")
+        replace_slice(con, "audit.files", row, {"period": period_date(period), "source": source})
+        con.execute("commit")
+    run_logger().error("%s %s failed: %s", source, period, summary.message)
+    return summary
+
+
+def summarise(
+    received: ReceivedFile, result: ValidationResult, encoding: str, notes: list[str]
+) -> SourceSummary:
+    """Counts per check for one validated source (for the CLI, artifacts and alerts)."""
+    failing = result.checks.filter(pl.col("rows") > 0)
+
+    def counts(severity: str) -> dict[str, int]:
+        part = failing.filter(pl.col("severity") == severity)
+        return dict(zip(part["check"], part["rows"], strict=True))
+
+    return SourceSummary(
         source=received.source,
-        received=received,
-        result=result,
-        encoding=raw.encoding,
+        file=received.name,
+        outcome="loaded",
+        encoding=encoding,
+        rows_received=result.received,
+        rows_loaded=result.loaded,
+        rows_quarantined=result.quarantined,
+        rows_flagged=result.flagged,
+        errors=counts("error"),
+        warnings=counts("warning"),
         notes=notes,
     )
 
 
-def data_quality_rows(outcome: SourceOutcome, period: str) -> pl.DataFrame:
+def data_quality_rows(result: ValidationResult, source: str, period: str) -> pl.DataFrame:
     """The ``marts.data_quality`` rows of one validated source: counts only."""
-    result = outcome.result
-    assert result is not None
     return result.checks.with_columns(
         pl.lit(period_date(period)).alias("period"),
-        pl.lit(outcome.source).alias("source"),
+        pl.lit(source).alias("source"),
         pl.lit(result.received, dtype=pl.Int64).alias("rows_received"),
         pl.lit(result.loaded, dtype=pl.Int64).alias("rows_loaded"),
         pl.lit(result.quarantined, dtype=pl.Int64).alias("rows_quarantined"),
     )
 
 
-def _file_row(outcome: SourceOutcome, period: str) -> pl.DataFrame:
-    received, result, error = outcome.received, outcome.result, outcome.error
+def _file_row(
+    summary: SourceSummary,
+    received: ReceivedFile | None,
+    period: str,
+    failure_check: str | None = None,
+) -> pl.DataFrame:
+    loaded = summary.outcome == "loaded"
     row = {
         "period": period_date(period),
-        "source": outcome.source,
-        "file_name": received.name if received else (error.file if error else None),
+        "source": summary.source,
+        "file_name": received.name if received else summary.file,
         "sha256": received.sha256 if received else None,
         "size_bytes": received.size if received else None,
         "received_at": dt.datetime.fromisoformat(received.received_at) if received else None,
         "receipt": received.status if received else None,
-        "encoding": outcome.encoding,
-        "rows_received": result.received if result else None,
-        "rows_loaded": result.loaded if result else None,
-        "rows_quarantined": result.quarantined if result else None,
-        "outcome": "failed" if error else "loaded",
-        "failure_check": error.check if error else None,
-        "failure_message": str(error) if error else None,
+        "encoding": summary.encoding,
+        "rows_received": summary.rows_received if loaded else None,
+        "rows_loaded": summary.rows_loaded if loaded else None,
+        "rows_quarantined": summary.rows_quarantined if loaded else None,
+        "outcome": summary.outcome,
+        "failure_check": failure_check,
+        "failure_message": summary.message,
         "run_at": dt.datetime.now(dt.UTC),
     }
     return pl.DataFrame([row])
 
 
-@task(name="load_staging")
-def load_staging(outcomes: list[SourceOutcome], period: str, warehouse: Path) -> None:
-    """Replace the period's slice of staging, quarantine and data-quality counts.
-
-    The restricted file (staging, quarantine) is written in one transaction, then the
-    warehouse's ``marts.data_quality``; a failed source keeps its last good slice.
-    """
+def _stage(
+    received: ReceivedFile,
+    result: ValidationResult,
+    summary: SourceSummary,
+    period: str,
+    warehouse: Path,
+) -> None:
+    """Replace the period's slice of one source in staging, quarantine and data quality."""
     day = period_date(period)
+    source = received.source
+    where = {"period": day, "source": source}
+    tagged = [pl.lit(day).alias("period"), pl.lit(received.sha256).alias("file_sha256")]
     with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
         con.execute("begin transaction")
-        for outcome in outcomes:
-            where = {"period": day, "source": outcome.source}
-            replace_slice(con, "audit.files", _file_row(outcome, period), where)
-            if outcome.failed or outcome.result is None or outcome.received is None:
-                continue
-            sha = outcome.received.sha256
-            tagged = [pl.lit(day).alias("period"), pl.lit(sha).alias("file_sha256")]
-            replace_slice(
-                con,
-                f"staging.{outcome.source}",
-                outcome.result.staged.with_columns(tagged),
-                {"period": day},
-            )
-            quarantine = outcome.result.quarantine.with_columns(
-                *tagged, pl.lit(outcome.source).alias("source")
-            )
-            replace_slice(con, "audit.quarantine", quarantine, where)
+        replace_slice(con, "audit.files", _file_row(summary, received, period), where)
+        replace_slice(con, f"staging.{source}", result.staged.with_columns(tagged), {"period": day})
+        quarantine = result.quarantine.with_columns(*tagged, pl.lit(source).alias("source"))
+        replace_slice(con, "audit.quarantine", quarantine, where)
         con.execute("commit")
     with connect(warehouse, PUBLIC_LAYERS, private=False) as con:
         con.execute("begin transaction")
-        for outcome in outcomes:
-            if outcome.failed:
-                continue
-            replace_slice(
-                con,
-                "marts.data_quality",
-                data_quality_rows(outcome, period),
-                {"period": day, "source": outcome.source},
-            )
+        replace_slice(con, "marts.data_quality", data_quality_rows(result, source, period), where)
         con.execute("commit")

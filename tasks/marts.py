@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
-from prefect.logging import get_run_logger
 
 from jkn.resolve import resolve_persons
 from jkn.settings import restricted_path
+from tasks import run_logger
 from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, connect, period_date
 from warehouse.build import BuiltPeriod, build_period, load_reference, publish_marts, store_lists
 
@@ -29,7 +29,7 @@ def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def
 @task(name="build_marts")
 def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
     """Resolve rows to persons, build the period's marts and lists; store the lists."""
-    logger = get_run_logger()
+    logger = run_logger()
     day = period_date(period)
     with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
         load_reference(con)
@@ -43,7 +43,7 @@ def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
         period,
         ", ".join(f"{m} {n:,}" for m, n in methods.items()),
         ", ".join(f"{k} {v.height:,}" for k, v in built.marts.items()),
-        ", ".join(f"{k} {v.height:,}" for k, v in built.lists.items()),
+        ", ".join(f"{k} {n:,}" for k, n in built.list_rows.items()),
     )
     return built
 

@@ -8,6 +8,7 @@ each file with a header naming the table, its grain and its columns.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,19 @@ def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def duckdb_config(path: Path) -> dict[str, str]:
+    """Bounded memory: DuckDB spills to a folder beside the file rather than grow with the
+    input (``JKN_DUCKDB_MEMORY_LIMIT``, default 1.5GB; ``JKN_DUCKDB_THREADS``, default all)."""
+    config = {
+        "memory_limit": os.environ.get("JKN_DUCKDB_MEMORY_LIMIT", "1.5GB"),
+        "temp_directory": str(path.with_name(f"{path.stem}.tmp")),
+        "preserve_insertion_order": "false",
+    }
+    if threads := os.environ.get("JKN_DUCKDB_THREADS"):
+        config["threads"] = threads
+    return config
+
+
 @contextmanager
 def connect(
     path: Path, layers: tuple[str, ...], *, private: bool
@@ -55,7 +69,7 @@ def connect(
     ``private`` files hold personal data: created with owner-only permissions.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=duckdb_config(path))
     try:
         if private:
             path.chmod(0o600)

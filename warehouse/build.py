@@ -8,7 +8,7 @@ in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -43,11 +43,13 @@ RULE_TYPES = {
 
 @dataclass
 class BuiltPeriod:
-    """A period's marts (counts and rates) and lists (rows with personal data)."""
+    """A period's marts (counts and rates, small) and its lists, which hold personal data and
+    never leave the restricted file (``lists`` is emptied once they are stored there)."""
 
     period: dt.date
     marts: dict[str, pl.DataFrame]
     lists: dict[str, pl.DataFrame]
+    list_rows: dict[str, int] = field(default_factory=dict)
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,6 +97,8 @@ def store_lists(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:
     """Replace the period's slice of every officers' list (call inside a transaction)."""
     for name, frame in built.lists.items():
         replace_slice(con, f"lists.{name}", frame, {"period": built.period})
+        built.list_rows[name] = frame.height
+    built.lists = {}
 
 
 def publish_marts(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:

@@ -9,7 +9,8 @@
 --                       kode_wilayah, detail, line
 -- lists.double_funding: one row per period × kab/kota × person with a valid PBI_APBD card
 --                       there and a valid PBI_APBN or PPU_* card anywhere
--- lists.pbi_reconciliation: one row per period × kab/kota × person in a PBI category
+-- lists.pbi_reconciliation: one row per period × kab/kota × person in a PBI category that
+--                       asks for action (all but listed_active_pbi)
 -- lists.quarantine:     view of audit.quarantine (every rejected row, with its reasons)
 create schema if not exists lists;
 create table if not exists lists.outreach (

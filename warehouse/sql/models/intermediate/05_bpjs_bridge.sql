@@ -1,9 +1,11 @@
 -- name:    int_bpjs_bridge (temp)
 -- grain:   one row per BPJS row as delivered × region level where it is registered
--- columns: line, region_level, region_code, region_name, segment, is_active, ket_nonaktif,
---          person_key, category (the coverage bridge, DOMAIN.md's order: quarantined →
---          duplicate → deceased → moved_out → domiciled_elsewhere → not_in_population →
---          resident), plus the row's noka, nik, nama, region_digits, detail for the cleanup list
+-- columns: line, quarantined, region_level, region_code, region_name, segment, is_active,
+--          ket_nonaktif, person_key, category (the coverage bridge, DOMAIN.md's order:
+--          quarantined → duplicate → deceased → moved_out → domiciled_elsewhere →
+--          not_in_population → resident), dukcapil_region_digits (where Dukcapil domiciles
+--          the person). Identity columns stay in int_bpjs_rows (join on line): this table has
+--          a row per level and is kept narrow.
 -- The card kept for a person in a region is an active one where there is one (then the first
 -- in the file); the person's other cards there are duplicates.
 create or replace temp table int_bpjs_bridge as
@@ -17,7 +19,16 @@ with dukcapil as (
 ),
 
 placed as (
-    select b.*, l.region_level, l.region_code, l.region_name
+    select
+        b.line,
+        b.quarantined,
+        b.segment,
+        b.is_active,
+        b.ket_nonaktif,
+        b.person_key,
+        l.region_level,
+        l.region_code,
+        l.region_name
     from int_bpjs_rows as b
     inner join int_region_levels as l on l.region_digits = b.region_digits
 ),

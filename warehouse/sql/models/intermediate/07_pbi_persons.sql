@@ -1,17 +1,15 @@
 -- name:    int_pbi_persons (temp)
 -- grain:   one row per person on the PBI list × level of the list's region, plus one row per
 --          person with a valid PBI card who is on no list × level of the card's region
--- columns: person_key, nik, nama, region_level, region_code, region_name, category (first
---          that holds: listed_deceased, listed_active_pbi, listed_inactive_pbi,
---          listed_paying_segment, listed_not_member; or pbi_not_listed), segments, nokas
+-- columns: region_level, region_code, region_name, person_key, category (first that holds:
+--          listed_deceased, listed_active_pbi, listed_inactive_pbi, listed_paying_segment,
+--          listed_not_member; or pbi_not_listed). Identity columns are joined by the list model.
 create or replace temp table int_pbi_persons as
 with cards as (
     select
         b.person_key,
         bool_or(s.is_pbi and b.is_active) as active_pbi,
-        bool_or(s.is_pbi) as any_pbi,
-        list(distinct b.segment order by b.segment) as segments,
-        list(b.noka order by b.noka) as nokas
+        bool_or(s.is_pbi) as any_pbi
     from int_bpjs_rows as b
     inner join ref.segments as s on s.segment = b.segment
     where not b.quarantined
@@ -25,8 +23,6 @@ deceased as (
 listed as (
     select
         l.person_key,
-        l.nik,
-        l.nama,
         l.region_digits,
         case
             when d.nik is not null then 'listed_deceased'
@@ -34,48 +30,25 @@ listed as (
             when c.any_pbi then 'listed_inactive_pbi'
             when c.person_key is not null then 'listed_paying_segment'
             else 'listed_not_member'
-        end as category,
-        c.segments,
-        c.nokas
+        end as category
     from int_dinsos_persons as l
     left join cards as c on c.person_key = l.person_key
     left join deceased as d on d.nik = l.person_key
 ),
 
 not_listed as (
-    select distinct
-        b.person_key,
-        b.nik,
-        b.nama,
-        b.region_digits,
-        'pbi_not_listed' as category,
-        c.segments,
-        c.nokas
+    select distinct b.person_key, b.region_digits, 'pbi_not_listed' as category
     from int_bpjs_rows as b
     inner join ref.segments as s on s.segment = b.segment and s.is_pbi
-    inner join cards as c on c.person_key = b.person_key
+    anti join int_dinsos_persons as l on l.person_key = b.person_key
     where not b.quarantined
-      and b.person_key not in (select person_key from int_dinsos_persons)
-),
-
-placed as (
-    select p.*, l.region_level, l.region_code, l.region_name
-    from (select * from listed union all by name select * from not_listed) as p
-    inner join int_region_levels as l on l.region_digits = p.region_digits
 ),
 
 final as (
     -- a person holding PBI cards in two villages of one kecamatan counts once there
-    select * exclude (nth)
-    from (
-        select
-            *,
-            row_number() over (
-                partition by region_level, region_code, person_key, category order by region_digits
-            ) as nth
-        from placed
-    )
-    where nth = 1
+    select distinct l.region_level, l.region_code, l.region_name, p.person_key, p.category
+    from (select * from listed union all select * from not_listed) as p
+    inner join int_region_levels as l on l.region_digits = p.region_digits
 )
 
 select * from final

@@ -18,15 +18,16 @@ with other_cover as (
 final as (
     select
         b.person_key,
-        any_value(b.nik) as nik,
-        any_value(b.nama) as nama,
+        any_value(r.nik) as nik,
+        any_value(r.nama) as nama,
         b.region_level,
         b.region_code,
         any_value(b.region_name) as region_name,
-        list(b.noka order by b.noka) as apbd_nokas,
+        list(r.noka order by r.noka) as apbd_nokas,
         any_value(o.other_segments) as other_segments,
         any_value(o.other_nokas) as other_nokas
     from int_bpjs_bridge as b
+    inner join int_bpjs_rows as r on r.line = b.line
     inner join other_cover as o on o.person_key = b.person_key
     where not b.quarantined and b.segment = 'PBI_APBD'
     group by b.person_key, b.region_level, b.region_code

@@ -5,29 +5,30 @@
 with final as (
     select
         $period as period,
-        region_code as kabupaten_code,
-        category,
-        noka,
-        nik,
-        nama,
-        segment,
-        is_active,
-        region_digits as kode_wilayah,
-        case category
-            when 'quarantined' then 'failed validation: ' || detail
+        b.region_code as kabupaten_code,
+        b.category,
+        r.noka,
+        r.nik,
+        r.nama,
+        b.segment,
+        b.is_active,
+        r.region_digits as kode_wilayah,
+        case b.category
+            when 'quarantined' then 'failed validation: ' || r.detail
             when 'duplicate' then 'a further card of a person who holds another card here'
             when 'deceased' then 'Dukcapil records the card holder as deceased (MATI)'
             when 'moved_out' then 'Dukcapil records the card holder as moved out (PINDAH)'
             when 'domiciled_elsewhere' then 'Dukcapil domiciles the card holder in '
-                || coalesce(dukcapil_region_digits, '?')
+                || coalesce(b.dukcapil_region_digits, '?')
             when 'not_in_population' then case
-                when nik is null then 'the card carries no NIK'
+                when r.nik is null then 'the card carries no NIK'
                 else 'the NIK is not in the Dukcapil extract'
             end
         end as detail,
-        line
-    from int_bpjs_bridge
-    where region_level = 'kabupaten' and category <> 'resident'
+        b.line
+    from int_bpjs_bridge as b
+    inner join int_bpjs_rows as r on r.line = b.line
+    where b.region_level = 'kabupaten' and b.category <> 'resident'
 )
 
 select * from final order by kabupaten_code, category, line
