@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Wide enough for the reports when output goes to a file or a CI log (rich assumes 80 there).
-console = Console(width=None if sys.stdout.isatty() else 140)
+console = Console(width=None if sys.stdout.isatty() else 180)
 
 
 def _register_generate() -> None:
@@ -84,7 +84,7 @@ def _run(  # type: ignore[no-untyped-def]
 
 @app.command("demo")
 def demo_command(
-    scale: Annotated[float, typer.Option(help="fraction of each seed district's size")] = 0.02,
+    scale: Annotated[float, typer.Option(help="fraction of each seed district's size")] = 0.1,
     workdir: Annotated[Path, typer.Option(help="where the demo writes its data")] = Path(
         "data/demo"
     ),

@@ -154,7 +154,8 @@ def uhc_tables(rows: list[dict]) -> Group:
         ("gap to target", "left"),
         ("double funding\n(Rp / month)", "right"),
     ):
-        status.add_column(name, justify=justify)  # type: ignore[arg-type]
+        width = 20 if name == "rule in force" else None
+        status.add_column(name, justify=justify, min_width=width)  # type: ignore[arg-type]
     bridge = Table(
         title="Coverage bridge: registered BPJS rows by category (marts.coverage_bridge)",
         title_justify="left",
@@ -164,8 +165,8 @@ def uhc_tables(rows: list[dict]) -> Group:
         bridge.add_column(name.replace("_", " "), justify="right")
     for r in rows:
         district = f"{r['region_name']} ({r['region_code']})"
-        rule = f"{r['rule_id']}\n≥{_pct(r['min_coverage'])} coverage" + (
-            f", ≥{_pct(r['min_activity'])} activity" if r["min_activity"] is not None else ""
+        rule = f"{r['rule_id']}\ncoverage ≥ {r['min_coverage'] * 100:g}%" + (
+            f"\nactivity ≥ {r['min_activity'] * 100:g}%" if r["min_activity"] is not None else ""
         )
         status.add_row(
             district,
