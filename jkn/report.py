@@ -9,17 +9,8 @@ import duckdb
 from rich.console import Console, Group
 from rich.table import Table
 
+from jkn.domain import BRIDGE_CATEGORIES
 from warehouse import report_sql
-
-BRIDGE_CATEGORIES = (
-    "quarantined",
-    "duplicate",
-    "deceased",
-    "moved_out",
-    "domiciled_elsewhere",
-    "not_in_population",
-    "resident",
-)
 
 if TYPE_CHECKING:
     from flows.monthly_refresh import RefreshSummary

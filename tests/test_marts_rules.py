@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from jkn.domain import BRIDGE_CATEGORIES, PBI_CATEGORIES
 from jkn.settings import restricted_path
 from tests.conftest import nik_for, read_table, refresh, write_csv
 
@@ -176,6 +177,19 @@ def bridge(warehouse: Path, period: str, region: str) -> dict[str, int]:
         r=region,
     )
     return dict(zip(frame["category"], frame["rows"], strict=True))
+
+
+def test_marts_carry_the_domain_categories_in_order(warehouse: Path) -> None:
+    for table, categories in (
+        ("coverage_bridge", BRIDGE_CATEGORIES),
+        ("pbi_reconciliation", PBI_CATEGORIES),
+    ):
+        frame = read_table(
+            warehouse,
+            f"select distinct category, category_order from marts.{table} order by 2",
+        )
+        assert tuple(frame["category"]) == categories
+        assert frame["category_order"].to_list() == list(range(1, len(categories) + 1))
 
 
 def test_the_bridge_explains_every_registered_row(warehouse: Path) -> None:

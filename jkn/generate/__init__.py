@@ -6,9 +6,9 @@ and the truth under ``<landing>/_truth/<YYYY-MM>/`` (persons.parquet, rows.parqu
 summary.json). ``SCENARIOS`` reproduce the published figures of the seed articles.
 """
 
+from jkn.domain import BRIDGE_CATEGORIES
 from jkn.generate.core import generate
 from jkn.generate.model import (
-    BRIDGE_CATEGORIES,
     DEFECT_KINDS,
     DefectRates,
     GenerateOptions,

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from jkn.domain import BRIDGE_CATEGORIES
 from jkn.generate import defects, sources, writer
 from jkn.generate.model import (
-    BRIDGE_CATEGORIES,
     DEFAULT_MIX,
     DEFECT_KINDS,
     FORMATS,

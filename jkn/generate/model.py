@@ -82,16 +82,6 @@ DEFECT_KINDS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "duplicate_card": (("bpjs_membership",), "loaded"),
 }
 
-BRIDGE_CATEGORIES: tuple[str, ...] = (
-    "quarantined",
-    "duplicate",
-    "deceased",
-    "moved_out",
-    "domiciled_elsewhere",
-    "not_in_population",
-    "resident",
-)
-
 
 def defect_destination(kind: str, source: str) -> str:
     """Where a row carrying ``kind`` in ``source`` must end up: ``loaded`` or ``quarantined``."""
