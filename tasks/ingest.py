@@ -23,7 +23,7 @@ from jkn.ingest.validate import ValidationResult, validate_extract
 from jkn.settings import restricted_path
 from schemas import SCHEMAS
 from tasks import run_logger
-from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, connect, period_date, replace_slice
+from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
 
 
 class SourceSummary(BaseModel):
@@ -204,7 +204,8 @@ def _stage(
     period: str,
     warehouse: Path,
 ) -> None:
-    """Replace the period's slice of one source in staging, quarantine and data quality."""
+    """Replace the period's slice of one source in staging, quarantine and data-quality counts
+    (all in the restricted file; the warehouse changes only when the period is published)."""
     day = period_date(period)
     source = received.source
     where = {"period": day, "source": source}
@@ -215,8 +216,6 @@ def _stage(
         replace_slice(con, f"staging.{source}", result.staged.with_columns(tagged), {"period": day})
         quarantine = result.quarantine.with_columns(*tagged, pl.lit(source).alias("source"))
         replace_slice(con, "audit.quarantine", quarantine, where)
-        con.execute("commit")
-    with connect(warehouse, PUBLIC_LAYERS, private=False) as con:
-        con.execute("begin transaction")
-        replace_slice(con, "marts.data_quality", data_quality_rows(result, source, period), where)
+        # published to marts.data_quality with the period's other marts, never on its own
+        replace_slice(con, "audit.data_quality", data_quality_rows(result, source, period), where)
         con.execute("commit")

@@ -6,6 +6,7 @@ column as a string, headers normalised, dates parsed in the three contract forma
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import date
@@ -21,6 +22,7 @@ from jkn.generate import (
     defect_destination,
     generate,
     generate_scenario,
+    linkage_truth,
 )
 from jkn.generate import core as gen_core
 from jkn.generate.population import exact_population
@@ -471,3 +473,264 @@ def test_names_are_indonesian_upper_case_and_some_non_ascii(small):
     assert names.n_unique() > 0.2 * len(names)
     ages = (date(2025, 5, 31) - persons["dob"]).dt.total_days() / 365.25
     assert 0.2 < (ages < 15).mean() < 0.4 and (ages > 65).mean() < 0.15
+
+
+# --- linkage preset ----------------------------------------------------------------------
+
+# SHA-256 over (relative path, bytes) of every file of a fixed small config, computed before
+# the linkage preset existed: without ``linkage`` the output must stay byte-identical.
+BASELINE_SHA256 = "093b844a7f35a42beb457773209ad73f502e2d2c757f65c384109e47c8f3feb6"
+
+
+def _tree_sha256(landing: Path) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(landing.rglob("*.*")):
+        digest.update(str(p.relative_to(landing)).encode())
+        digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+def test_without_linkage_bytes_are_unchanged(tmp_path):
+    generate(GenerateOptions(regions=["17.07"], period="2024-07", persons=1500, seed=7), tmp_path)
+    assert _tree_sha256(tmp_path) == BASELINE_SHA256
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory) -> tuple[Path, object]:
+    landing = tmp_path_factory.mktemp("linked")
+    opts = GenerateOptions(
+        regions=["16.08", "16.73"], period="2025-05", persons=6000, seed=3, linkage=True
+    )
+    return landing, generate(opts, landing)
+
+
+def _norm(name: str) -> str:
+    out = name.replace(".", "").replace(" ", "")
+    for a, b in (("DJ", "J"), ("TJ", "C"), ("OE", "U"), ("SY", "S"), ("KH", "H"), ("F", "P")):
+        out = out.replace(a, b)
+    out = out.replace("Z", "J")
+    return re.sub(r"([A-Z])\1", r"\1", out)
+
+
+def _distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def plausible_variant(true: str, written: str) -> bool:
+    """A spelling variant as the generator describes them, checked independently."""
+    if written == true:
+        return False
+    t, w = true.split(" "), written.split(" ")
+    prefixes = {"MUHAMMAD", "MUHAMAD", "MOHAMMAD", "MOHAMAD", "MOH.", "MOH", "M.", "M", "MUH."}
+    prefixes |= {"AHMAD", "ACHMAD", "AHMAT", "ABDUL", "ABD.", "NUR", "NOER", "SITI", "SITTI"}
+    if t[0] in prefixes and w[0] in prefixes and t[1:] == w[1:]:
+        return True
+    if len(w) == len(t) - 1 and any(t[:i] + t[i + 1 :] == w for i in range(len(t))):
+        return True  # a dropped part
+    if "".join(t) == "".join(w):
+        return True  # parts joined
+    if _norm(true) == _norm(written):
+        return True  # old spelling or consonant variant
+    # a one-letter typo keeps the first letter of every part
+    return _distance(true, written) <= 2 and [x[0] for x in t] == [x[0] for x in w]
+
+
+def test_linkage_truth_schema_and_rates(linked):
+    _, result = linked
+    lt = linkage_truth(result.truth_dir)
+    assert lt.columns[:7] == [
+        "source",
+        "line",
+        "key",
+        "person_id",
+        "nik_true",
+        "person_nik",
+        "nik_written",
+    ]
+    for flag in ("nik_missing", "nik_mistyped", "nik_damaged", "nik_of_relative"):
+        assert lt[flag].dtype == pl.Boolean
+    bpjs = lt.filter(source="bpjs_membership")
+    problem = bpjs["nik_missing"] | bpjs["nik_mistyped"] | bpjs["nik_damaged"]
+    problem |= bpjs["nik_of_relative"]
+    assert 0.04 < problem.mean() < 0.07
+    noisy = bpjs.filter(problem)
+    also = noisy["name_variant"] | noisy["dob_swap"] | noisy["dob_typo"]
+    assert 0.35 < also.mean() < 0.65
+    # nik_true is null exactly for persons unknown to Dukcapil; rows link to their person.
+    persons = pl.read_parquet(result.truth_dir / "persons.parquet")
+    joined = lt.join(persons.select("person_id", "in_dukcapil"), on="person_id")
+    assert (joined["nik_true"].is_null() == ~joined["in_dukcapil"]).all()
+    intact = lt.filter(~pl.col("defects").list.contains("nik_old_region") & (pl.len() > 0))
+    clean_nik = intact.filter(
+        ~(pl.col("nik_missing") | pl.col("nik_mistyped") | pl.col("nik_damaged"))
+        & ~pl.col("nik_of_relative")
+    )
+    assert (clean_nik["nik_written"] == clean_nik["person_nik"]).all()
+    # Every new kind occurs in both sources.
+    for source in ("bpjs_membership", "dinsos_pbi"):
+        counts = result.summary["defect_counts"][source]
+        for kind in ("name_variant", "dob_swap", "dob_typo", "nik_of_relative", "nik_typo"):
+            assert counts.get(kind, 0) > 0, (source, kind)
+
+
+def test_linkage_rows_look_right(linked):
+    landing, result = linked
+    lt = linkage_truth(result.truth_dir)
+    persons = pl.read_parquet(result.truth_dir / "persons.parquet")
+    real = set(persons["nik"])
+    rows = lt.join(
+        persons.select("person_id", "name", "dob", "no_kk", "region_code"), on="person_id"
+    )
+    # The written values are what the files carry.
+    bpjs_file = with_truth(
+        landing, "2025-05", "bpjs_membership", result.files["bpjs_membership"]
+    ).with_columns(d=parse_date("TGL_LAHIR"))
+    check = bpjs_file.join(rows.filter(source="bpjs_membership"), on="line")
+    assert (check["NIK"] == check["nik_written"]).all()
+    assert (check["NAMA"] == check["name_written"]).all()
+    dated = check.filter(pl.col("dob_written").is_not_null())
+    assert (dated["d"] == dated["dob_written"]).all()
+
+    variants = rows.filter("name_variant")
+    assert variants.height > 50
+    for true, written in variants.select("name", "name_written").iter_rows():
+        assert plausible_variant(true, written), (true, written)
+
+    swaps = rows.filter("dob_swap")
+    assert swaps.height > 0
+    assert (swaps["dob_written"].dt.day() == swaps["dob"].dt.month()).all()
+    assert (swaps["dob_written"].dt.month() == swaps["dob"].dt.day()).all()
+    assert (swaps["dob_written"] != swaps["dob"]).all()
+    typos = rows.filter("dob_typo")
+    gap = (typos["dob_written"] - typos["dob"]).dt.total_days().abs()
+    assert typos.height > 0 and (gap == 1).all()
+    # dob noise only where the NIK is not intact.
+    dob_noisy = rows.filter(pl.col("dob_swap") | pl.col("dob_typo"))
+    assert (
+        dob_noisy["nik_missing"]
+        | dob_noisy["nik_mistyped"]
+        | dob_noisy["nik_damaged"]
+        | dob_noisy["nik_of_relative"]
+    ).all()
+
+    mistyped = rows.filter("nik_mistyped")
+    assert mistyped["nik_written"].str.contains(r"^\d{16}$").all()
+    assert not set(mistyped["nik_written"]) & real
+    assert (mistyped["nik_written"] != mistyped["person_nik"]).all()
+    off_serial = mistyped.filter(pl.col("nik_typo_pos") < 12)
+    assert off_serial.height > 0  # typos anywhere, not only in the serial
+    for written, own, pos in mistyped.select("nik_written", "person_nik", "nik_typo_pos").rows():
+        diff = [i for i in range(16) if written[i] != own[i]]
+        assert diff[0] == pos and (len(diff) == 1 or diff == [pos, pos + 1])
+
+    relative = rows.filter("nik_of_relative")
+    assert relative.height > 0
+    by_nik = persons.select("nik", rel_kk="no_kk", rel_id="person_id", rel_region="region_code")
+    rel = relative.join(by_nik, left_on="nik_written", right_on="nik")
+    assert rel.height == relative.height
+    assert (rel["rel_kk"] == rel["no_kk"]).all() and (rel["rel_id"] != rel["person_id"]).all()
+
+
+def test_hard_negatives(linked):
+    _, result = linked
+    persons = pl.read_parquet(result.truth_dir / "persons.parquet")
+    hn = persons.filter(pl.col("hard_negative").is_not_null())
+    assert hn["in_dukcapil"].all() and hn["group_id"].is_not_null().all()
+    assert persons.filter(pl.col("hard_negative").is_null())["group_id"].is_null().all()
+    share = hn.height / persons.filter("in_dukcapil").height
+    assert 0.02 < share < 0.04
+    groups = hn.group_by("group_id", "hard_negative").agg(
+        n=pl.len(),
+        kk=pl.col("no_kk").n_unique(),
+        dob=pl.col("dob").n_unique(),
+        names=pl.col("name").n_unique(),
+        sex=pl.col("sex").n_unique(),
+        village=pl.col("domicile_code").n_unique(),
+        # issuing kecamatan and birth month/year (the day carries +40 for women)
+        nik_head=(pl.col("nik").str.slice(0, 6) + pl.col("nik").str.slice(8, 4)).n_unique(),
+    )
+    twins = groups.filter(hard_negative="twin")
+    assert twins.height > 10
+    assert ((twins["n"] == 2) & (twins["kk"] == 1) & (twins["dob"] == 1)).all()
+    assert (twins["names"] == 2).all() and (twins["nik_head"] == 1).all()
+    assert twins["sex"].max() == 2 and twins["sex"].min() == 1  # same sex or not
+    namesakes = groups.filter(hard_negative="namesake")
+    assert namesakes.height > 10
+    assert ((namesakes["n"] == 2) & (namesakes["names"] == 1) & (namesakes["sex"] == 1)).all()
+    assert ((namesakes["dob"] == 2) & (namesakes["kk"] == 2) & (namesakes["village"] == 1)).all()
+    common = groups.filter(hard_negative="common_name")
+    assert common.height > 0 and common["n"].max() >= 5
+    assert ((common["names"] == 1) & (common["village"] == 1) & (common["sex"] == 1)).all()
+    assert set(hn.filter(hard_negative="common_name")["name"]) <= {
+        "MUHAMMAD RIZKI",
+        "AHMAD FAUZI",
+        "SITI AMINAH",
+        "NUR AINI",
+    }
+    # Persons unknown to Dukcapil with two cards: duplicates the linker must find.
+    rows = pl.read_parquet(result.truth_dir / "rows.parquet").filter(source="bpjs_membership")
+    migrants = persons.filter(~pl.col("in_dukcapil"))["person_id"].implode()
+    cards = rows.filter(
+        pl.col("person_id").is_in(migrants)
+        & ~pl.col("defects").list.contains("noka_duplicate_in_file")
+    )
+    assert (cards.group_by("person_id").len()["len"] > 1).sum() > 0
+
+
+def test_linkage_keeps_the_figures(tmp_path):
+    plain = generate_scenario("lebong-2024-07", tmp_path / "a", scale=0.02)
+    linked_ = generate_scenario("lebong-2024-07", tmp_path / "b", scale=0.02, linkage=True)
+    for code, fig in plain.summary["figures"].items():
+        other = linked_.summary["figures"][code]
+        for key in ("population", "registered", "active_registered"):
+            assert fig[key] == other[key], (code, key)
+        # More damaged NIKs quarantine more cards; the bridge still adds up to registered.
+        assert sum(other["bridge"].values()) == other["registered"]
+
+
+def test_linkage_is_deterministic(tmp_path):
+    def run(where: str, seed: int) -> dict[str, bytes]:
+        opts = GenerateOptions(
+            regions=["17.07"], period="2024-07", persons=1500, seed=seed, linkage=True
+        )
+        generate(opts, tmp_path / where)
+        return _all_bytes(tmp_path / where)
+
+    first = run("a", 5)
+    assert first == run("b", 5)
+    other = run("c", 6)
+    assert first["_truth/2024-07/rows.parquet"] != other["_truth/2024-07/rows.parquet"]
+
+
+def test_linkage_truth_needs_the_preset(small):
+    _, result = small
+    with pytest.raises(ValueError, match="linkage"):
+        linkage_truth(result.truth_dir)
+
+
+def test_name_variant_table():
+    from jkn.generate.linkage import name_variant
+
+    def all_variants(name: str) -> set[str]:
+        grid = [i / 10 + 0.05 for i in range(10)]
+        return {name_variant(name, a, b, c, 0.5) for a in grid for b in grid for c in grid}
+
+    muh = all_variants("MUHAMMAD NUR RIZKI")
+    assert {"MUHAMAD NUR RIZKI", "M. NUR RIZKI", "MOH. NUR RIZKI"} <= muh
+    assert {"MUHAMMAD RIZKI", "MUHAMMAD NURRIZKI"} <= muh  # dropped part, joined parts
+    assert "NURAINI" in all_variants("NUR AINI")
+    assert "ABDULAH" in all_variants("ABDULLAH")
+    assert "SAIFUL" in all_variants("SYAIFUL")
+    assert "JOKO" in all_variants("DJOKO")
+    assert "SUHARTO" in all_variants("SOEHARTO")
+    assert "CAHYO" in all_variants("TJAHYO")
+    for name in ("ABDULLAH", "SYAIFUL", "SOEHARTO", "NUR AINI", "SITI NUR AMINAH", "A", "BUDI"):
+        for out in all_variants(name):
+            assert out != name and out.strip()
+            assert plausible_variant(name, out), (name, out)

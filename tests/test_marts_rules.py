@@ -339,10 +339,138 @@ def test_marts_hold_no_personal_data(warehouse: Path) -> None:
         warehouse,
         "select table_name from information_schema.tables where table_schema = 'marts'",
     )["table_name"].to_list()
-    assert len(tables) == 8
+    assert len(tables) == 9
     for table in tables:
         frame = read_table(warehouse, f"select * from marts.{table}")
         for column in frame.columns:
             if frame[column].dtype == pl.String:
                 leaked = set(frame[column].drop_nulls().to_list()) & identities
                 assert not leaked, f"marts.{table}.{column}"
+
+
+# --------------------------------------------------------------------------- edge cases
+# L: Dukcapil writes a status it does not use (WAFAT): the record is quarantined and places L
+#    nowhere. M: on the PBI list, but the list's row is quarantined (DESIL 11); M holds a PBI
+#    card. N: a card whose KODE_WILAYAH is unreadable. O: a card with an empty STATUS_PESERTA.
+EDGE_PEOPLE = {
+    "L": person("L", "L", "01-02-1950", V1, "WAFAT", 21),
+    "M": person("M", "P", "02-03-1960", V1, "HIDUP", 22),
+    "N": person("N", "L", "03-04-1970", V1, "HIDUP", 23),
+    "O": person("O", "P", "04-05-1980", V1, "HIDUP", 24),
+}
+
+
+def deliver_edges(landing: Path, period: str) -> None:
+    folder = landing / period
+    write_csv(
+        folder / "dukcapil.csv",
+        [
+            {
+                "NIK": p["NIK"],
+                "NAMA_LGKP": p["NAMA"],
+                "JENIS_KLMIN": p["sex"],
+                "TGL_LHR": p["dob"],
+                "KODE_WILAYAH": p["village"],
+                "STATUS": p["status"],
+            }
+            for p in EDGE_PEOPLE.values()
+        ],
+    )
+    m = EDGE_PEOPLE["M"]
+    write_csv(
+        folder / "dinsos_pbi.csv",
+        [
+            {
+                "NIK": m["NIK"],
+                "NAMA": m["NAMA"],
+                "TGL_LAHIR": m["dob"],
+                "JENIS_KELAMIN": m["sex"],
+                "KODE_WILAYAH": V1,
+                "DESIL": "11",
+                "SUMBER_DANA": "APBN",
+            }
+        ],
+    )
+    cards = [
+        ("L", "0000000000021", V1, "AKTIF"),
+        ("M", "0000000000022", V1, "AKTIF"),
+        ("N", "0000000000023", "-", "AKTIF"),
+        ("O", "0000000000024", V1, ""),
+    ]
+    write_csv(
+        folder / "bpjs_membership.csv",
+        [
+            {
+                "NOKA": noka,
+                "NIK": EDGE_PEOPLE[k]["NIK"],
+                "NAMA": EDGE_PEOPLE[k]["NAMA"],
+                "TGL_LAHIR": EDGE_PEOPLE[k]["dob"],
+                "JENIS_KELAMIN": EDGE_PEOPLE[k]["sex"],
+                "SEGMEN": "PBI_APBN",
+                "STATUS_PESERTA": status,
+                "KODE_WILAYAH": village,
+            }
+            for k, noka, village, status in cards
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def edges(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("edges")
+    deliver_edges(root / "landing", "2024-07")
+    target = root / "jkn.duckdb"
+    refresh(root / "landing", "2024-07", target)
+    return target
+
+
+def test_a_record_with_an_unknown_status_places_no_one(edges: Path) -> None:
+    got = bridge(edges, "2024-07", "17.07")
+    # L's card: its Dukcapil record (status WAFAT) places L in no population
+    assert got["not_in_population"] == 1
+    assert got["quarantined"] == 1  # O's card (empty status); N's card is in no region at all
+    assert got["resident"] == 1  # M
+    row = one(edges, "coverage", "2024-07", "17.07")
+    assert (row["population"], row["covered_residents"]) == (3, 1)  # M, N, O; only M covered
+
+
+def test_every_row_received_is_counted_somewhere(edges: Path) -> None:
+    unplaced = read_table(edges, "select * from marts.rows_unplaced").to_dicts()
+    assert [(r["source"], r["reason"], r["rows"]) for r in unplaced] == [
+        ("bpjs_membership", "region_code_unreadable", 1)
+    ]
+    received = read_table(
+        edges,
+        "select distinct rows_received from marts.data_quality where source = 'bpjs_membership'",
+    ).item()
+    registered = one(edges, "coverage", "2024-07", "17.07")["registered"]
+    assert registered + unplaced[0]["rows"] == received == 4
+
+
+def test_a_row_without_a_status_counts_as_inactive(edges: Path) -> None:
+    frame = read_table(
+        edges,
+        "select registered, active, inactive from marts.activity_by_segment "
+        "where region_code = '17.07' and segment = 'PBI_APBN'",
+    )
+    assert frame.row(0) == (3, 2, 1)
+
+
+def test_a_person_on_the_list_stays_listed_when_the_row_is_quarantined(edges: Path) -> None:
+    frame = read_table(
+        edges,
+        "select category, persons from marts.pbi_reconciliation where region_code = '17.07'",
+    )
+    # L holds a PBI card and is on no list; M is listed, though the list's row is quarantined
+    assert dict(zip(frame["category"], frame["persons"], strict=True))["pbi_not_listed"] == 1
+    listed = read_table(
+        restricted_path(edges),
+        "select nik from lists.pbi_reconciliation where category = 'pbi_not_listed'",
+    )
+    assert listed["nik"].to_list() == [EDGE_PEOPLE["L"]["NIK"]]
+
+
+def test_restricted_files_are_owner_only(edges: Path) -> None:
+    restricted = restricted_path(edges)
+    for path in [restricted, *restricted.parent.glob(f"{restricted.stem}*")]:
+        assert path.stat().st_mode & 0o077 == 0, path

@@ -264,3 +264,21 @@ def test_no_identity_reaches_the_marts(loaded) -> None:  # type: ignore[no-untyp
                 assert not set(frame[column].drop_nulls().to_list()) & identities, (
                     f"marts.{table}.{column}"
                 )
+
+
+def test_every_bpjs_row_received_is_registered_somewhere_or_unplaced(loaded) -> None:  # type: ignore[no-untyped-def]
+    warehouse = loaded["warehouse"]
+    frame = read_table(
+        warehouse,
+        "with reg as (select period, sum(registered) r from marts.coverage "
+        "where region_level = 'kabupaten' group by period), "
+        'unp as (select period, sum("rows") u from marts.rows_unplaced '
+        "where source = 'bpjs_membership' group by period), "
+        "rec as (select distinct period, rows_received from marts.data_quality "
+        "where source = 'bpjs_membership') "
+        "select rec.period, rows_received, r, coalesce(u, 0) u "
+        "from rec join reg using (period) left join unp using (period)",
+    )
+    assert frame.height == len(PERIODS)
+    for row in frame.to_dicts():
+        assert row["r"] + row["u"] == row["rows_received"]

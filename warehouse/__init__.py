@@ -69,7 +69,12 @@ def connect(
     ``private`` files hold personal data: created with owner-only permissions.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config=duckdb_config(path))
+    config = duckdb_config(path)
+    # files holding personal data — the database, its WAL, its spill folder — are created
+    # owner-only: the umask holds for as long as the connection may write them
+    previous_umask = os.umask(0o077) if private else None
+    Path(config["temp_directory"]).mkdir(mode=0o700 if private else 0o777, exist_ok=True)
+    con = duckdb.connect(str(path), config=config)
     try:
         if private:
             path.chmod(0o600)
@@ -78,6 +83,8 @@ def connect(
         yield con
     finally:
         con.close()
+        if previous_umask is not None:
+            os.umask(previous_umask)
 
 
 def replace_slice(

@@ -26,6 +26,7 @@ MARTS = (
     "uhc_targets",
     "pbi_reconciliation",
     "double_funding",
+    "rows_unplaced",
 )
 LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation")
 # Column types of the rules files (an empty column would otherwise be read as text).
@@ -87,6 +88,9 @@ def build_period(
     for name in MARTS:
         _run(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
         marts[name] = con.sql(f"select * from m_{name}").pl()
+    marts["data_quality"] = con.sql(
+        "select * from audit.data_quality where period = $period", params={"period": period}
+    ).pl()
     lists = {}
     for name in LISTS:
         lists[name] = con.sql(model_sql("lists", name), params={"period": period}).pl()

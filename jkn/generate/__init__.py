@@ -4,15 +4,19 @@
 extract contract describes them, with injected row defects and file-level formatting mess,
 and the truth under ``<landing>/_truth/<YYYY-MM>/`` (persons.parquet, rows.parquet,
 summary.json). ``SCENARIOS`` reproduce the published figures of the seed articles.
+``GenerateOptions(linkage=True)`` adds identity noise and hard negatives for benchmarking
+record linkage; ``linkage_truth`` returns its labelled rows.
 """
 
 from jkn.domain import BRIDGE_CATEGORIES
 from jkn.generate.core import generate
+from jkn.generate.linkage import linkage_truth
 from jkn.generate.model import (
     DEFECT_KINDS,
     DefectRates,
     GenerateOptions,
     GenerationResult,
+    LinkageRates,
     RegionPlan,
     defect_destination,
 )
@@ -25,10 +29,12 @@ __all__ = [
     "DefectRates",
     "GenerateOptions",
     "GenerationResult",
+    "LinkageRates",
     "RegionPlan",
     "Scenario",
     "ScenarioRegion",
     "defect_destination",
     "generate",
     "generate_scenario",
+    "linkage_truth",
 ]

@@ -101,6 +101,13 @@ def generate_command(
     clean: Annotated[
         bool, typer.Option("--clean", help="No defects and no formatting mess.")
     ] = False,
+    linkage: Annotated[
+        bool,
+        typer.Option(
+            "--linkage",
+            help="Identity noise (NIK, name, birth date) and hard negatives for linkage tests.",
+        ),
+    ] = False,
 ) -> None:
     """Generate synthetic Dukcapil, Dinsos PBI and BPJS extracts plus ground truth."""
     console = Console()
@@ -124,6 +131,7 @@ def generate_command(
             formats=formats,
             messy=not clean,
         )
+    options.linkage = linkage
 
     with Progress(
         TextColumn("[bold]{task.description}"),

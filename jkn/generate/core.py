@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from jkn.domain import BRIDGE_CATEGORIES
-from jkn.generate import defects, sources, writer
+from jkn.generate import defects, linkage, sources, writer
 from jkn.generate.model import (
     DEFAULT_MIX,
     DEFECT_KINDS,
@@ -58,9 +58,11 @@ def _plans(options: GenerateOptions) -> list[RegionPlan]:
     ]
 
 
-def _build_bpjs(persons, plans, seed, rates, end, all_niks):
+def _build_bpjs(persons, plans, seed, rates, end, all_niks, link=None):
     n_copies = {p.code: round(rates.noka_duplicate_in_file * p.registered) for p in plans}
-    region_cards = sources.plan_cards(persons, plans, seed, n_copies)
+    region_cards = sources.plan_cards(
+        persons, plans, seed, n_copies, link.rates.migrant_duplicates if link else 0.0
+    )
     frames, copy_src, offset = [], [], 0
     for rc in region_cards:
         rng = rng_for(seed, f"status:{rc.plan.code}")
@@ -97,6 +99,8 @@ def _build_bpjs(persons, plans, seed, rates, end, all_niks):
         active=pl.col("STATUS_PESERTA") == "AKTIF",
     )
     cards = defects.inject(cards, "bpjs_membership", rates, rng, all_niks, end)
+    if link:
+        cards = link.noise(cards, "bpjs_membership", end)
     cards = cards.with_columns(_fmt=pl.Series(rng.integers(0, 6, cards.height)))
     copies = np.concatenate(copy_src) if copy_src else np.zeros(0, int)
     keys = rng.random(cards.height)
@@ -168,7 +172,7 @@ def _build_dukcapil(persons, rates, seed, end, all_niks):
     return duk.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
 
 
-def _build_dinsos(persons, bpjs, rates, seed, end, all_niks):
+def _build_dinsos(persons, bpjs, rates, seed, end, all_niks, link=None):
     rng = rng_for(seed, "dinsos")
     base = bpjs.filter(~pl.col("defects").list.contains("noka_duplicate_in_file"))
     seg = pl.col("seg_idx")
@@ -225,7 +229,37 @@ def _build_dinsos(persons, bpjs, rates, seed, end, all_niks):
         .otherwise(dana),
     ).sort("ID_DTSEN", "role", "person_id")
     out = defects.inject(out, "dinsos_pbi", rates, rng, all_niks, end)
+    if link:
+        out = link.noise(out, "dinsos_pbi", end)
     return out.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+
+
+class _Linkage:
+    """What the linkage preset's row noise needs, built once per run."""
+
+    def __init__(self, persons: pl.DataFrame, options: GenerateOptions) -> None:
+        self.rates = options.linkage_rates
+        self.seed = options.seed
+        self.relatives = linkage.relatives(persons)
+        self.real = np.sort(persons["nik"].cast(pl.Int64).to_numpy())
+
+    def noise(self, frame: pl.DataFrame, source: str, end: int) -> pl.DataFrame:
+        rng = rng_for(self.seed, f"linkage:{source}")
+        return linkage.identity_noise(
+            frame, source, self.rates, rng, self.relatives, self.real, end
+        )
+
+
+def _written(source: str) -> dict[str, pl.Expr]:
+    """Truth columns of the linkage preset: NIK, name and birth date as written."""
+    name = "NAMA_LGKP" if source == "dukcapil" else "NAMA"
+    dob = "TGL_LHR" if source == "dukcapil" else "TGL_LAHIR"
+    written = pl.col(dob).cast(pl.Int32).cast(pl.Date)
+    return {
+        "nik_written": pl.col("NIK"),
+        "name_written": pl.col(name),
+        "dob_written": pl.when(pl.col(f"{dob}__text").is_null()).then(written),
+    }
 
 
 def _choose_formats(options: GenerateOptions, counts: dict[str, int]) -> tuple[dict, dict]:
@@ -283,20 +317,22 @@ def generate(
     step = progress or (lambda *_: None)
 
     step("persons", 0, 1)
-    persons = assign_identifiers(
-        pl.concat(
-            [
-                build_region_persons(p, options.period, options.seed, rates.nik_old_region)
-                for p in plans
-            ]
-        )
-    )
+    parts = [
+        build_region_persons(p, options.period, options.seed, rates.nik_old_region) for p in plans
+    ]
+    if options.linkage:
+        parts = [
+            linkage.hard_negatives(part, p.code, options.seed, options.linkage_rates, end)
+            for part, p in zip(parts, plans, strict=True)
+        ]
+    persons = assign_identifiers(pl.concat(parts))
     all_niks = persons["nik"]
+    link = _Linkage(persons, options) if options.linkage else None
     step("persons", 1, 1)
-    bpjs, _ = _build_bpjs(persons, plans, options.seed, rates, end, all_niks)
+    bpjs, _ = _build_bpjs(persons, plans, options.seed, rates, end, all_niks, link)
     bpjs = bpjs.with_columns(bridge_category=_bridge(bpjs))
     duk = _build_dukcapil(persons, rates, options.seed, end, all_niks)
-    dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks)
+    dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks, link)
     frames = {"dukcapil": duk, "dinsos_pbi": dinsos, "bpjs_membership": bpjs}
     step("extracts", 1, 1)
 
@@ -326,6 +362,14 @@ def generate(
 
     truth_dir = landing / "_truth" / options.period
     truth_dir.mkdir(parents=True, exist_ok=True)
+    extra: dict[str, pl.Expr] = {}
+    if options.linkage:
+        extra = {
+            "hard_negative": pl.col("hard_negative"),
+            "group_id": pl.when(pl.col("hn_group").is_not_null()).then(
+                pl.col("person_id").min().over("hn_group")
+            ),
+        }
     persons.select(
         "person_id",
         "nik",
@@ -341,6 +385,7 @@ def generate(
         ),
         in_dukcapil=pl.col("kind") != "migrant",
         region_code="region_code",
+        **extra,
     ).write_parquet(truth_dir / "persons.parquet", compression="zstd", statistics=False)
     key = {"dukcapil": pl.col("NIK"), "dinsos_pbi": (pl.col("line") - 1).cast(pl.String)}
     key["bpjs_membership"] = pl.col("NOKA")
@@ -356,6 +401,7 @@ def generate(
                 bridge_category=pl.col("bridge_category")
                 if s == "bpjs_membership"
                 else pl.lit(None, dtype=pl.String),
+                **(_written(s) if options.linkage else {}),
             )
             for s in SOURCES
         ]
@@ -381,6 +427,7 @@ def generate(
             "activity": options.activity,
             "rates": asdict(rates),
             "plans": [asdict(p) for p in plans],
+            **({"linkage": asdict(options.linkage_rates)} if options.linkage else {}),
         },
         "files": file_info,
         "defect_counts": counts,

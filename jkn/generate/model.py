@@ -80,6 +80,12 @@ DEFECT_KINDS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "name_empty": (("bpjs_membership", "dinsos_pbi"), "quarantined"),
     "desil_out_of_range": (("dinsos_pbi",), "quarantined"),
     "duplicate_card": (("bpjs_membership",), "loaded"),
+    # Identity noise of the linkage preset (``LinkageRates``): the row still belongs to its
+    # person, but a NIK-only match misses it or finds the wrong person.
+    "name_variant": (("bpjs_membership", "dinsos_pbi"), "loaded"),
+    "dob_swap": (("bpjs_membership", "dinsos_pbi"), "loaded"),
+    "dob_typo": (("bpjs_membership", "dinsos_pbi"), "loaded"),
+    "nik_of_relative": (("bpjs_membership", "dinsos_pbi"), "loaded"),
 }
 
 
@@ -123,6 +129,35 @@ class DefectRates:
 
 
 @dataclass
+class LinkageRates:
+    """Identity noise on BPJS and Dinsos rows and hard negatives among persons (``linkage``).
+
+    NIK rates are fractions of the rows whose identity the base defects left intact, on top
+    of ``DefectRates`` (so about 5% of BPJS cards end with a missing, mistyped, damaged or
+    relative's NIK); ``nik_typo`` here changes or transposes a digit anywhere in the NIK.
+    ``*_given_nik`` are chances on rows with any NIK problem (dob noise only where the NIK
+    is not intact, so it never collides with ``dob_nik_mismatch``); ``name_variant`` is the
+    chance on rows whose NIK is intact. Hard-negative rates are fractions of Dukcapil
+    persons (members of a group); ``migrant_duplicates`` is the share of further cards that
+    go to persons unknown to Dukcapil instead of residents (same bridge counts).
+    """
+
+    nik_empty: float = 0.012
+    nik_typo: float = 0.012
+    nik_excel_scientific: float = 0.003
+    nik_truncated: float = 0.002
+    nik_of_relative: float = 0.004
+    name_variant_given_nik: float = 0.3
+    dob_given_nik: float = 0.3
+    dob_swap_share: float = 0.75
+    name_variant: float = 0.01
+    twins: float = 0.01
+    namesakes: float = 0.012
+    common_names: float = 0.008
+    migrant_duplicates: float = 0.2
+
+
+@dataclass
 class RegionPlan:
     """Exact targets for one kab/kota: persons are built so the delivered rows hit these.
 
@@ -157,6 +192,8 @@ class GenerateOptions:
 
     ``persons`` is the Dukcapil population (alive, domiciled) per region before scenario
     tuning; the generator adds deceased, moved-out and not-registered persons around it.
+    ``linkage`` turns on identity noise and hard negatives (``linkage_rates``) for
+    benchmarking record linkage; off, the output is byte-identical to before it existed.
     """
 
     regions: list[str]
@@ -170,6 +207,8 @@ class GenerateOptions:
     activity: float = 0.78
     plans: list[RegionPlan] | None = None
     scenario: str | None = None
+    linkage: bool = False
+    linkage_rates: LinkageRates = field(default_factory=LinkageRates)
 
 
 @dataclass

@@ -136,4 +136,6 @@ def generate_scenario(
     from jkn.generate.core import generate
 
     messy = kwargs.pop("messy", True)
-    return generate(scenario_options(name, scale, seed, messy), Path(landing), **kwargs)
+    options = scenario_options(name, scale, seed, messy)
+    options.linkage = kwargs.pop("linkage", False)
+    return generate(options, Path(landing), **kwargs)

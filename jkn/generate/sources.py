@@ -75,8 +75,17 @@ def _choose_covered(res: pl.DataFrame, count: int, rng: np.random.Generator) -> 
     return res["person_id"].to_numpy()[person_rank[:count]]
 
 
-def plan_cards(persons: pl.DataFrame, plans: list[RegionPlan], seed: int, n_copies: dict[str, int]):
-    """Decide every card (person, segment, region, card kind) so the plans' counts are exact."""
+def plan_cards(
+    persons: pl.DataFrame,
+    plans: list[RegionPlan],
+    seed: int,
+    n_copies: dict[str, int],
+    migrant_duplicates: float = 0.0,
+):
+    """Decide every card (person, segment, region, card kind) so the plans' counts are exact.
+
+    ``migrant_duplicates`` (linkage preset) gives that share of the further cards to persons
+    unknown to Dukcapil instead of covered residents; every count stays the same."""
     out: list[RegionCards] = []
     covered_all: set[int] = set()
     state = []
@@ -120,14 +129,26 @@ def plan_cards(persons: pl.DataFrame, plans: list[RegionPlan], seed: int, n_copi
         k["domiciled_elsewhere"] = want
         if k["duplicate"] > len(cov_ids):
             raise ValueError(f"{plan.code}: more further cards than covered residents")
-        dup_ids = np.sort(rng.choice(cov_ids, size=k["duplicate"], replace=False))
+        nip_ids = mine.filter(kind="migrant")["person_id"].to_numpy()
+        if migrant_duplicates > 0:
+            lrng = rng_for(seed, f"linkage:cards:{plan.code}")
+            n_mig = min(round(migrant_duplicates * k["duplicate"]), len(nip_ids))
+            dup_ids = np.sort(
+                np.concatenate(
+                    [
+                        lrng.choice(cov_ids, size=k["duplicate"] - n_mig, replace=False),
+                        lrng.choice(nip_ids, size=n_mig, replace=False),
+                    ]
+                )
+            )
+        else:
+            dup_ids = np.sort(rng.choice(cov_ids, size=k["duplicate"], replace=False))
         dead_ids = np.sort(
             rng.choice(mine.filter(kind="dead")["person_id"].to_numpy(), k["deceased"], False)
         )
         moved_ids = np.sort(
             rng.choice(mine.filter(kind="moved")["person_id"].to_numpy(), k["moved_out"], False)
         )
-        nip_ids = mine.filter(kind="migrant")["person_id"].to_numpy()
         ids = np.concatenate([cov_ids, dup_ids, dead_ids, moved_ids, else_ids, nip_ids])
         card_kind = np.repeat(
             np.arange(len(CARD_KINDS)),
@@ -179,7 +200,7 @@ def _segments(cards: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     dup = np.flatnonzero(kind == DUPLICATE)
     if len(dup):
         pid = cards["person_id"].to_numpy()
-        prim = np.flatnonzero(kind == PRIMARY)
+        prim = np.flatnonzero((kind == PRIMARY) | (kind == NOT_IN_POPULATION))
         sorter = np.argsort(pid[prim])
         first = seg[prim][sorter[np.searchsorted(pid[prim], pid[dup], sorter=sorter)]]
         cum = DUP_SEGMENT_P.cumsum(axis=1)[first]

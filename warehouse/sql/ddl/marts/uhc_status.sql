@@ -7,7 +7,8 @@
 --          meets_uhc, residents_to_enrol, activations_needed; on reconciled figures:
 --          covered_residents, active_residents, coverage_reconciled, activity_reconciled,
 --          meets_uhc_reconciled, residents_to_enrol_reconciled, activations_needed_reconciled;
---          population_snapshot
+--          population_snapshot; subregions_with_data / subregions_in_list (a province's verdict
+--          built from part of its kab/kota says so)
 create schema if not exists marts;
 create table if not exists marts.uhc_status (
     period                        date not null,
@@ -38,3 +39,5 @@ create table if not exists marts.uhc_status (
     activations_needed_reconciled bigint,
     population_snapshot           varchar not null
 );
+alter table marts.uhc_status add column if not exists subregions_with_data bigint;
+alter table marts.uhc_status add column if not exists subregions_in_list bigint;

@@ -34,7 +34,7 @@ held as (
         trim(q.record ->> 'NIK') as nik,
         trim(q.record ->> 'NAMA') as nama,
         upper(trim(q.record ->> 'SEGMEN')) as raw_segment,
-        upper(trim(q.record ->> 'STATUS_PESERTA')) = 'AKTIF' as is_active,
+        coalesce(upper(trim(q.record ->> 'STATUS_PESERTA')) = 'AKTIF', false) as is_active,
         nullif(upper(trim(q.record ->> 'KET_NONAKTIF')), '') as ket_nonaktif,
         try_cast(trim(q.record ->> 'BULAN_TUNGGAKAN') as integer) as bulan_tunggakan,
         replace(trim(q.record ->> 'KODE_WILAYAH'), '.', '') as region_digits,

@@ -54,10 +54,11 @@ final as (
             when r.nth > 1 then 'duplicate'
             when d.status = 'MATI' then 'deceased'
             when d.status = 'PINDAH' then 'moved_out'
-            when d.status = 'HIDUP'
-                and not starts_with(d.region_digits, replace(r.region_code, '.', ''))
+            -- a record with a status Dukcapil does not use places the person nowhere
+            when d.nik is null or d.status is distinct from 'HIDUP' then 'not_in_population'
+            -- alive, but not (readably) domiciled here: not in this region's population
+            when not coalesce(starts_with(d.region_digits, replace(r.region_code, '.', '')), false)
                 then 'domiciled_elsewhere'
-            when d.nik is null then 'not_in_population'
             else 'resident'
         end as category,
         d.region_digits as dukcapil_region_digits

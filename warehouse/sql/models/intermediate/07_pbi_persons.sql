@@ -36,11 +36,23 @@ listed as (
     left join deceased as d on d.nik = l.person_key
 ),
 
+on_a_list as (
+    -- everyone the list names, its quarantined rows included (a row quarantined for, say, an
+    -- out-of-range DESIL still puts the person on the list)
+    select person_key from int_dinsos_persons
+    union
+    select trim(record ->> 'NIK')
+    from audit.quarantine
+    where period = $period
+      and source = 'dinsos_pbi'
+      and regexp_full_match(coalesce(trim(record ->> 'NIK'), ''), '\d{16}')
+),
+
 not_listed as (
     select distinct b.person_key, b.region_digits, 'pbi_not_listed' as category
     from int_bpjs_rows as b
     inner join ref.segments as s on s.segment = b.segment and s.is_pbi
-    anti join int_dinsos_persons as l on l.person_key = b.person_key
+    anti join on_a_list as l on l.person_key = b.person_key
     where not b.quarantined
 ),
 

@@ -39,6 +39,19 @@ joined as (
         on r.region_level = p.region_level and r.region_code = p.region_code
 ),
 
+subregions as (
+    -- how complete the delivery is under each region: a province row built from two of its
+    -- ten kab/kota says so
+    select r.parent_code, count(*) as with_data
+    from joined as j
+    inner join ref.regions as r on r.region_code = j.region_code
+    group by r.parent_code
+),
+
+in_list as (
+    select parent_code, count(*) as listed from ref.regions group by parent_code
+),
+
 final as (
     select
         $period as period,
@@ -56,8 +69,12 @@ final as (
         covered_residents / nullif(population, 0) as coverage_reconciled,
         active_residents / nullif(population, 0) as activity_reconciled,
         population - covered_residents as uncovered_residents,
-        $snapshot as population_snapshot
-    from joined
+        $snapshot as population_snapshot,
+        coalesce(s.with_data, 0) as subregions_with_data,
+        coalesce(l.listed, 0) as subregions_in_list
+    from joined as j
+    left join subregions as s on s.parent_code = j.region_code
+    left join in_list as l on l.parent_code = j.region_code
 )
 
 select * from final order by region_code

@@ -48,7 +48,9 @@ final as (
             as residents_to_enrol_reconciled,
         greatest(0, coalesce(ceil(r.min_activity * c.population), 0) - c.active_residents)::bigint
             as activations_needed_reconciled,
-        c.population_snapshot
+        c.population_snapshot,
+        c.subregions_with_data,
+        c.subregions_in_list
     from coverage as c
     left join rule as r on true
 )
