@@ -137,7 +137,9 @@ def test_bridge_row_by_row_where_identity_is_intact(loaded) -> None:  # type: ig
 
 
 def test_covered_residents_from_the_truth(loaded) -> None:  # type: ignore[no-untyped-def]
-    """Residents whose Dukcapil NIK is intact and who hold a loaded card carrying it."""
+    """Between two counts the truth knows: residents (with an intact Dukcapil NIK) holding a
+    loaded card that carries their NIK — found by NIK alone — and those holding any loaded card
+    at all. Linking by name, birth date, sex and place must close most of the gap."""
     period = "2024-07"
     truth = _truth_rows(loaded, period)
     persons = pl.read_parquet(loaded["truths"][period] / "persons.parquet")
@@ -150,16 +152,23 @@ def test_covered_residents_from_the_truth(loaded) -> None:  # type: ignore[no-un
         & (pl.col("expected") == "loaded")
         & (pl.col("defects").list.set_intersection(IDENTITY_DEFECTS).list.len() == 0)
     )
-    covered = resident_rows.join(cards.select("person_id").unique(), on="person_id", how="semi")
+    any_card = truth.filter(
+        (pl.col("source") == "bpjs_membership") & (pl.col("expected") == "loaded")
+    )
+    by_nik = resident_rows.join(cards.select("person_id").unique(), on="person_id", how="semi")
+    by_any = resident_rows.join(any_card.select("person_id").unique(), on="person_id", how="semi")
     for region in REGIONS:
-        want = covered.filter(pl.col("domicile_code").str.starts_with(region)).height
+        lower = by_nik.filter(pl.col("domicile_code").str.starts_with(region)).height
+        upper = by_any.filter(pl.col("domicile_code").str.starts_with(region)).height
         got = read_table(
             loaded["warehouse"],
             "select covered_residents from marts.coverage where period = $p and region_code = $r",
             p=f"{period}-01",
             r=region,
         ).item()
-        assert got == want
+        assert lower <= got <= upper
+        assert upper > lower
+        assert got - lower >= 0.9 * (upper - lower)
 
 
 def test_periods_are_kept_and_a_rerun_replaces_only_its_own(loaded) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ MARTS = (
     "double_funding",
     "rows_unplaced",
 )
-LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation")
+LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
 # Column types of the rules files (an empty column would otherwise be read as text).
 RULE_TYPES = {
     "valid_from": "DATE",

@@ -12,19 +12,26 @@ import datetime as dt
 
 import duckdb
 
+from jkn.link import link_period
 from warehouse import model_sql
 
 
-def resolve_persons(con: duckdb.DuckDBPyConnection, period: dt.date) -> dict[str, int]:
+def resolve_persons(
+    con: duckdb.DuckDBPyConnection, period: dt.date, *, link: bool = True
+) -> dict[str, int]:
     """Replace the period's ``intermediate.row_person`` slice; return rows per method.
 
-    Call inside a transaction on the restricted file.
+    Rows are first resolved by NIK; with ``link``, records whose NIK does not resolve are then
+    linked by name, birth date, sex and place (:mod:`jkn.link`). Call inside a transaction on
+    the restricted file.
     """
     con.execute("delete from intermediate.row_person where period = $period", {"period": period})
     con.execute(
         "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
         {"period": period},
     )
+    if link:
+        link_period(con, period)
     counts = con.execute(
         "select method, count(*) from intermediate.row_person where period = $period "
         "group by method order by method",

@@ -13,3 +13,21 @@ create table if not exists intermediate.row_person (
     person_key varchar not null,
     method     varchar not null
 );
+
+-- name:    intermediate.link_evidence
+-- grain:   one row per period × record (BPJS card or PBI-list row) whose NIK did not resolve
+--          and that had at least one candidate
+-- columns: period, source, line, candidate_nik (best candidate), score, runner_up, decision
+--          (link / review / none), evidence (JSON: each comparison's level and the blocking
+--          rules), settings_version (jkn/link/settings.json's version)
+create table if not exists intermediate.link_evidence (
+    period           date not null,
+    source           varchar not null,
+    line             bigint not null,
+    candidate_nik    varchar not null,
+    score            double not null,
+    runner_up        double,
+    decision         varchar not null,
+    evidence         varchar not null,
+    settings_version varchar not null
+);

@@ -24,7 +24,7 @@ create table if not exists lists.cleanup (
     kode_wilayah varchar, detail varchar, line bigint not null
 );
 create table if not exists lists.double_funding (
-    period date not null, kabupaten_code varchar not null, nik varchar not null,
+    period date not null, kabupaten_code varchar not null, nik varchar,
     nama varchar, apbd_nokas varchar[] not null, other_segments varchar[] not null,
     other_nokas varchar[] not null, monthly_cost_idr bigint not null
 );
@@ -33,3 +33,12 @@ create table if not exists lists.pbi_reconciliation (
     nik varchar, nama varchar, segments varchar[], nokas varchar[]
 );
 create or replace view lists.quarantine as select * from audit.quarantine;
+-- lists.link_review:    one row per period × record whose best candidate person is likely but
+--                       not certain (never linked automatically): the record and the candidate
+--                       side by side, with the score and the evidence, for an officer to decide
+create table if not exists lists.link_review (
+    period date not null, source varchar not null, line bigint not null,
+    record_nik varchar, record_nama varchar, record_tgl_lahir date,
+    candidate_nik varchar not null, candidate_nama varchar, candidate_tgl_lahir date,
+    score double not null, runner_up double, evidence varchar not null
+);

@@ -18,7 +18,11 @@ with other_cover as (
 final as (
     select
         b.person_key,
-        any_value(r.nik) as nik,
+        -- the person's NIK: Dukcapil's where the card was linked to a person
+        case
+            when regexp_full_match(b.person_key, '\d{16}') then b.person_key
+            else any_value(r.nik)
+        end as nik,
         any_value(r.nama) as nama,
         b.region_level,
         b.region_code,

@@ -26,7 +26,9 @@ final as (
         $period as period,
         w.region_code as kabupaten_code,
         w.category,
-        coalesce(l.nik, c.nik) as nik,
+        coalesce(
+            l.nik, case when regexp_full_match(w.person_key, '\d{16}') then w.person_key end, c.nik
+        ) as nik,
         coalesce(l.nama, c.nama) as nama,
         c.segments,
         c.nokas

@@ -1,0 +1,181 @@
+"""Record linkage: BPJS cards and PBI-list rows whose NIK is missing, mistyped or unknown, to
+the Dukcapil person they belong to — and unlinked cards to each other.
+
+Phases, each a SQL file in ``warehouse/sql/models/link/`` run in DuckDB:
+
+1. ``block`` — normalise both sides (names with Indonesian spelling variants folded), then
+   propose candidate pairs by rules that keep the work near-linear (same birth date and sex in
+   the kab/kota, the same with day and month swapped, two of the NIK's three parts equal, same
+   name in the kab/kota);
+2. ``score`` — compare name, birth date, NIK, sex, place and family card; each level adds a
+   log2 weight from ``settings.json``;
+3. ``decide`` — link a record to its best candidate only when the score clears the threshold
+   *and* beats the runner-up by a margin; likely-but-not-certain goes to ``lists.link_review``
+   for an officer, never linked automatically;
+4. ``cluster`` — cards still unlinked that name the same person become one person.
+
+Every decision is kept with its evidence in ``intermediate.link_evidence``. Flows call
+:func:`link_period` (through :func:`jkn.resolve.resolve_persons`) and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse import model_sql, replace_slice
+
+SETTINGS_PATH = Path(__file__).with_name("settings.json")
+BLOCK = ("01_people", "02_records", "03_candidates")
+SCORE = ("04_scores",)
+DECIDE = ("05_decisions",)
+CLUSTER = ("06_clusters",)
+
+
+@cache
+def load_settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
+    """The linkage settings: name variants, weights per comparison level, thresholds."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class LinkReport:
+    """What the linkage decided for one period (counts only)."""
+
+    records: int
+    candidates: int
+    linked: int
+    review: int
+    no_link: int
+    clustered: int
+    settings_version: str
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _token_expr(settings: dict[str, Any]) -> str:
+    """SQL that maps one raw name token ``t`` to its canonical spelling."""
+    cases = " ".join(
+        f"when t in ({', '.join(_quote(v) for v in variants)}) then {_quote(canonical)}"
+        for canonical, variants in settings["name_tokens"].items()
+    )
+    expr = f"(case {cases} else t end)"
+    for old, new in settings["spelling"]:
+        expr = f"replace({expr}, {_quote(old)}, {_quote(new)})"
+    for letter in settings["doubled_letters"]:
+        expr = f"replace({expr}, {_quote(letter * 2)}, {_quote(letter)})"
+    return expr
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    """``jkn_tokens(name)`` and ``jkn_name_key(name)``: names normalised as the settings say
+    (upper case, accents and punctuation dropped, variants folded, spaces removed for the key)."""
+    raw = (
+        "list_filter(string_split(regexp_replace(upper(strip_accents(coalesce(n, ''))), "
+        "'[^A-Z]+', ' ', 'g'), ' '), lambda t: t <> '')"
+    )
+    con.execute(
+        f"create or replace temp macro jkn_tokens(n) as "
+        f"list_transform({raw}, lambda t: {_token_expr(settings)})"
+    )
+    con.execute(
+        "create or replace temp macro jkn_name_key(n) as array_to_string(jkn_tokens(n), '')"
+    )
+    # the date with day and month swapped, or null where that is no date (day > 12)
+    con.execute(
+        "create or replace temp macro jkn_swap_day_month(d) as "
+        "try_strptime(strftime(d, '%Y-%d-%m'), '%Y-%m-%d')::date"
+    )
+    weights = pl.DataFrame(
+        [
+            {"comparison": comparison, "level": level, "weight": float(weight)}
+            for comparison, levels in settings["weights"].items()
+            for level, weight in levels.items()
+        ]
+    )
+    con.register("_weights", weights)
+    try:
+        con.execute("create or replace temp table link_weights as select * from _weights")
+    finally:
+        con.unregister("_weights")
+
+
+def _run(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[str, Any]) -> None:
+    for name in names:
+        sql = model_sql("link", name)
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def link_period(
+    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any] | None = None
+) -> LinkReport:
+    """Link the period's unresolved records; update ``intermediate.row_person`` and keep the
+    evidence. Call after the NIK pass, inside the restricted file's transaction."""
+    settings = settings or load_settings()
+    install_macros(con, settings)
+    params = {
+        "period": period,
+        "name_close": settings["levels"]["name_close"],
+        "name_similar": settings["levels"]["name_similar"],
+        "dob_near_days": settings["levels"]["dob_near_days"],
+        "link_threshold": settings["link_threshold"],
+        "review_threshold": settings["review_threshold"],
+        "margin": settings["margin"],
+    }
+    _run(con, BLOCK, params)
+    _run(con, SCORE, params)
+    _run(con, DECIDE, params)
+    _run(con, CLUSTER, params)
+
+    evidence = con.sql(
+        "select $period as period, source, line, nik as candidate_nik, score, runner_up, "
+        "decision, to_json(evidence)::varchar as evidence, $version as settings_version "
+        "from link_decisions",
+        params={"period": period, "version": settings["version"]},
+    ).pl()
+    replace_slice(con, "intermediate.link_evidence", evidence, {"period": period})
+    con.execute(
+        "update intermediate.row_person as p set person_key = d.nik, method = 'linked' "
+        "from link_decisions as d where p.period = $period and p.source = d.source "
+        "and p.line = d.line and d.decision = 'link'",
+        {"period": period},
+    )
+    con.execute(
+        "update intermediate.row_person as p set person_key = c.person_key, method = 'clustered' "
+        "from link_clusters as c where p.period = $period and p.source = 'bpjs_membership' "
+        "and p.line = c.line",
+        {"period": period},
+    )
+    con.execute(
+        "update intermediate.row_person as p "
+        "set person_key = 'rejected:' || r.rec_id, method = 'nik_rejected' "
+        "from link_records as r left join link_decisions as d on d.rec_id = r.rec_id "
+        "where p.period = $period and p.source = r.source and p.line = r.line "
+        "and r.nik_conflict and coalesce(d.decision, 'none') <> 'link' "
+        "and p.method <> 'clustered'",
+        {"period": period},
+    )
+    counts = dict(
+        con.sql("select decision, count(*) from link_decisions group by decision").fetchall()
+    )
+    return LinkReport(
+        records=con.sql("select count(*) from link_records").fetchall()[0][0],
+        candidates=con.sql("select count(*) from link_candidates").fetchall()[0][0],
+        linked=counts.get("link", 0),
+        review=counts.get("review", 0),
+        no_link=counts.get("none", 0),
+        clustered=con.sql("select count(*) from link_clusters").fetchall()[0][0],
+        settings_version=settings["version"],
+    )
+
+
+__all__ = ["LinkReport", "link_period", "load_settings"]

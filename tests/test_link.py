@@ -1,0 +1,249 @@
+"""Linking by name, birth date, sex and place: normalisation, decisions on hand-made people,
+and precision/recall floors on the generator's labelled data (hard negatives included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pytest
+
+from jkn.generate import GenerateOptions, generate, linkage_truth
+from jkn.ingest.readers import read_extract
+from jkn.ingest.validate import validate_extract
+from jkn.link import install_macros, load_settings
+from jkn.resolve import resolve_persons
+from jkn.settings import SOURCES
+from schemas import SCHEMAS
+from warehouse import RESTRICTED_LAYERS, apply_layer, period_date, replace_slice
+from warehouse.build import load_reference
+
+
+@pytest.fixture(scope="module")
+def macros() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    install_macros(con, load_settings())
+    return con
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("MUHAMMAD RIZKI", "MUHAMAD RIZKI"),
+        ("MUHAMMAD RIZKI", "MOH. RIZKI"),
+        ("MUHAMMAD RIZKI", "M. RIZKI"),
+        ("MUHAMMAD RIZKI", "Mochammad  Rizki"),
+        ("NUR AINI", "NURAINI"),
+        ("DJOKO SOEHARTO", "JOKO SUHARTO"),
+        ("SYAIFUL ABDULLAH", "SJAIFUL ABDULAH"),
+        ("ANDRÉ", "ANDRE"),
+        ("SITI AMINAH", "siti-aminah"),
+    ],
+)
+def test_spelling_variants_share_one_name_key(macros, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    key_a, key_b = macros.execute(
+        "select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}
+    ).fetchone()
+    assert key_a == key_b != ""
+
+
+@pytest.mark.parametrize(("a", "b"), [("SITI AMINAH", "SITI AMINA RAHMAWATI"), ("EVA", "EVI")])
+def test_different_names_keep_different_keys(macros, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    key_a, key_b = macros.execute(
+        "select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}
+    ).fetchone()
+    assert key_a != key_b
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions on people made here: staging tables written directly, linkage run in DuckDB.
+
+PERIOD = dt.date(2024, 7, 1)
+VILLAGE = "1707011004"
+
+
+def _staging_con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for layer in RESTRICTED_LAYERS:
+        apply_layer(con, layer)
+    load_reference(con)
+    return con
+
+
+def _person(nik: str, nama: str, dob: str, sex: str, no_kk: str = "1707010101100001") -> dict:
+    return {
+        "period": PERIOD,
+        "nik": nik,
+        "no_kk": no_kk,
+        "nama": nama,
+        "jenis_kelamin": sex,
+        "tmpt_lahir": None,
+        "tgl_lahir": dt.date.fromisoformat(dob),
+        "kode_wilayah": VILLAGE,
+        "status": "HIDUP",
+        "tgl_status": None,
+        "line": 0,
+        "flags": [],
+        "file_sha256": "x",
+    }
+
+
+def _card(line: int, nik: str | None, nama: str, dob: str, sex: str) -> dict:
+    return {
+        "period": PERIOD,
+        "noka": f"{line:013d}",
+        "nik": nik,
+        "no_kk": None,
+        "nama": nama,
+        "tgl_lahir": dt.date.fromisoformat(dob),
+        "jenis_kelamin": sex,
+        "segmen": "PBPU",
+        "status_peserta": "AKTIF",
+        "kode_wilayah": VILLAGE,
+        "line": line,
+        "flags": [],
+        "file_sha256": "x",
+    }
+
+
+@pytest.fixture(scope="module")
+def decided() -> dict[int, tuple[str, str]]:
+    """line → (method, person_key) for a handful of cards."""
+    people = [
+        _person("1707015005900001", "SITI AMINAH", "1990-05-10", "P"),
+        # twins: same family card and birth date, NIKs one digit apart
+        _person("1707011203150001", "RIDWAN", "2015-03-12", "L", "1707010202200002"),
+        _person("1707011203150002", "RIZAL", "2015-03-12", "L", "1707010202200002"),
+        # namesakes: same name and sex, different birth dates
+        _person("1707010101800001", "MUHAMMAD RIZKI", "1980-01-01", "L", "1707010303300003"),
+        _person("1707010506850001", "MUHAMMAD RIZKI", "1985-06-05", "L", "1707010404400004"),
+    ]
+    cards = [
+        _card(2, None, "SITI AMINAH", "1990-05-10", "P"),  # no NIK: links to SITI
+        _card(3, "1707015005900010", "SITI AMINA", "1990-05-10", "P"),  # NIK typo + variant
+        _card(4, None, "SITI AMINAH", "1990-10-05", "P"),  # day and month swapped
+        _card(5, None, "RIDWAN", "2015-03-12", "L"),  # the right twin, not the other
+        # a NIK one digit from *both* twins: the name decides
+        _card(6, "1707011203150003", "RIZAL", "2015-03-12", "L"),
+        _card(7, None, "MOH. RIZKI", "1981-01-01", "L"),  # namesake, birth year off: no link
+        _card(8, None, "MUHAMAD RIZKI", "1985-06-05", "L"),  # the second namesake exactly
+        _card(9, None, "BUDI SANTOSO", "1970-01-01", "L"),  # nobody in Dukcapil
+        _card(10, None, "BUDI SANTOSO", "1970-01-01", "L"),  # … twice: one unknown person
+        _card(11, "1707011203150001", "SITI AMINAH", "1990-05-10", "P"),  # a relative's NIK
+    ]
+    con = _staging_con()
+    con.register("_p", pl.DataFrame(people))
+    con.execute("insert into staging.dukcapil by name select * from _p")
+    con.register("_c", pl.DataFrame(cards))
+    con.execute("insert into staging.bpjs_membership by name select * from _c")
+    resolve_persons(con, PERIOD)
+    rows = con.execute(
+        "select line, method, person_key from intermediate.row_person "
+        "where source = 'bpjs_membership'"
+    ).fetchall()
+    return {line: (method, key) for line, method, key in rows}
+
+
+def test_a_card_without_nik_links_to_its_person(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[2] == ("linked", "1707015005900001")
+
+
+def test_a_mistyped_nik_and_a_spelling_variant_still_link(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[3] == ("linked", "1707015005900001")
+
+
+def test_a_swapped_birth_date_still_links(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[4] == ("linked", "1707015005900001")
+
+
+def test_twins_stay_apart(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[5] == ("linked", "1707011203150001")
+    assert decided[6] == ("linked", "1707011203150002")
+
+
+def test_namesakes_are_never_merged(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[7][0] != "linked"
+    assert decided[8] == ("linked", "1707010506850001")
+
+
+def test_cards_of_one_unknown_person_become_one_person(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[9][0] == decided[10][0] == "clustered"
+    assert decided[9][1] == decided[10][1]
+
+
+def test_a_relatives_nik_is_not_trusted(decided) -> None:  # type: ignore[no-untyped-def]
+    assert decided[11] == ("linked", "1707015005900001")
+
+
+# --------------------------------------------------------------------------------------------
+# Floors on labelled generated data (the generator's linkage preset, hard negatives included)
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    root = tmp_path_factory.mktemp("linkage")
+    period = "2024-07"
+    options = GenerateOptions(regions=["17.07"], period=period, persons=6000, seed=31, linkage=True)
+    result = generate(options, root / "landing")
+    con = _staging_con()
+    day = period_date(period)
+    for source in SOURCES:
+        schema = SCHEMAS[source]
+        raw = read_extract(result.files[source], source, schema.required, schema.optional, root)
+        staged = validate_extract(raw, schema, period)
+        extra = [pl.lit(day).alias("period"), pl.lit("x").alias("file_sha256")]
+        replace_slice(con, f"staging.{source}", staged.staged.with_columns(extra), {"period": day})
+        quarantine = staged.quarantine.with_columns(*extra, pl.lit(source).alias("source"))
+        replace_slice(con, "audit.quarantine", quarantine, {"period": day, "source": source})
+    resolve_persons(con, day)
+    resolved = con.sql("select source, line, person_key, method from intermediate.row_person").pl()
+    truth = linkage_truth(result.truth_dir)
+    rows = pl.read_parquet(result.truth_dir / "rows.parquet")
+    reachable = (
+        rows.filter(
+            (pl.col("source") == "dukcapil")
+            & (
+                pl.col("defects")
+                .list.set_intersection(["nik_excel_scientific", "nik_truncated", "nik_empty"])
+                .list.len()
+                == 0
+            )
+        )
+        .select("person_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("reachable"))
+    )
+    return (
+        truth.join(resolved, on=["source", "line"])
+        .join(reachable, on="person_id", how="left")
+        .with_columns(pl.col("reachable").fill_null(False))
+    )
+
+
+def test_precision_of_links(labelled: pl.DataFrame) -> None:
+    links = labelled.filter(pl.col("method") == "linked")
+    correct = links.filter(pl.col("person_key") == pl.col("nik_true")).height
+    assert links.height > 100
+    assert correct / links.height >= 0.999
+
+
+def test_recall_on_cards_with_a_bad_nik(labelled: pl.DataFrame) -> None:
+    bad = (
+        pl.col("nik_missing")
+        | pl.col("nik_mistyped")
+        | pl.col("nik_damaged")
+        | pl.col("nik_of_relative")
+    )
+    target = labelled.filter(bad & pl.col("nik_true").is_not_null() & pl.col("reachable"))
+    found = target.filter(pl.col("person_key") == pl.col("nik_true")).height
+    assert target.height > 100
+    assert found / target.height >= 0.97
+
+
+def test_hard_negatives_are_never_linked_to_the_wrong_person(labelled: pl.DataFrame) -> None:
+    hard = labelled.filter(
+        pl.col("hard_negative").is_not_null() & pl.col("method").is_in(["linked"])
+    )
+    assert hard.height > 0
+    assert hard.filter(pl.col("person_key") != pl.col("nik_true")).height == 0

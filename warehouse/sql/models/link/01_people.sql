@@ -1,0 +1,42 @@
+-- name:    link_people (temp) — the Dukcapil side of the linkage, normalised
+-- grain:   one row per NIK in this period's Dukcapil extract (loaded or
+--          quarantined record with an intact NIK; the loaded one wins)
+-- columns: nik, name_key (normalised name, spaces
+--          dropped), tokens, dob, sex, village, kecamatan, kabupaten, no_kk
+-- jkn_name_key(n) and jkn_tokens(n) are macros built from settings.json (see jkn/link).
+create or replace temp table link_people as
+with rows as (
+    select nik, nama, tgl_lahir as dob, jenis_kelamin as sex, kode_wilayah as village, no_kk,
+           0 as pref, line
+    from staging.dukcapil where period = $period
+    union all
+    select trim(record ->> 'NIK'), trim(record ->> 'NAMA_LGKP'),
+           coalesce(try_strptime(trim(record ->> 'TGL_LHR'), '%d-%m-%Y'),
+                    try_strptime(trim(record ->> 'TGL_LHR'), '%d/%m/%Y'),
+                    try_strptime(trim(record ->> 'TGL_LHR'), '%Y-%m-%d'))::date,
+           case upper(trim(record ->> 'JENIS_KLMIN'))
+               when 'LAKI-LAKI' then 'L' when 'L' then 'L'
+               when 'PEREMPUAN' then 'P' when 'P' then 'P' end,
+           replace(trim(record ->> 'KODE_WILAYAH'), '.', ''),
+           trim(record ->> 'NO_KK'), 1, line
+    from audit.quarantine
+    where period = $period and source = 'dukcapil'
+      and regexp_full_match(coalesce(trim(record ->> 'NIK'), ''), '\d{16}')
+),
+
+final as (
+    select
+        nik,
+        jkn_name_key(nama) as name_key,
+        jkn_tokens(nama) as tokens,
+        dob,
+        sex,
+        village,
+        left(village, 6) as kecamatan,
+        left(village, 4) as kabupaten,
+        no_kk
+    from rows
+    qualify row_number() over (partition by nik order by pref, line) = 1
+)
+
+select * from final

@@ -1,0 +1,50 @@
+-- name:    link_records (temp) — the side to be linked, normalised like link_people
+-- grain:   one row per loaded BPJS card or PBI-list row of the period whose NIK does not
+--          resolve to a Dukcapil record (missing, mistyped, or unknown), or resolves to a
+--          person whose name *and* birth date both disagree with the row (a relative's NIK,
+--          typically): nik_conflict
+-- columns: rec_id ('<source>:<line>'), source, line, nik (as written, may be null),
+--          nik_conflict, name_key, tokens, dob, sex, village, kecamatan, kabupaten, no_kk
+create or replace temp table link_records as
+with rows as (
+    select 'bpjs_membership' as source, line, nik, nama, tgl_lahir as dob,
+           jenis_kelamin as sex, kode_wilayah as village, no_kk
+    from staging.bpjs_membership where period = $period
+    union all
+    select 'dinsos_pbi', line, nik, nama, tgl_lahir, jenis_kelamin, kode_wilayah, no_kk
+    from staging.dinsos_pbi where period = $period
+),
+
+checked as (
+    select
+        r.*,
+        p.nik is not null as resolves,
+        p.nik is not null
+            and jaro_winkler_similarity(jkn_name_key(r.nama), p.name_key) < $name_similar
+            and abs(date_diff('day', r.dob, p.dob)) > $dob_near_days
+            and jkn_swap_day_month(r.dob) is distinct from p.dob
+            as nik_conflict
+    from rows as r
+    left join link_people as p on p.nik = r.nik
+),
+
+final as (
+    select
+        source || ':' || line as rec_id,
+        source,
+        line,
+        nik,
+        nik_conflict,
+        jkn_name_key(nama) as name_key,
+        jkn_tokens(nama) as tokens,
+        dob,
+        sex,
+        village,
+        left(village, 6) as kecamatan,
+        left(village, 4) as kabupaten,
+        no_kk
+    from checked
+    where not resolves or nik_conflict
+)
+
+select * from final
