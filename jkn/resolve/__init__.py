@@ -1,9 +1,11 @@
 """Identity resolution: which person each loaded row belongs to.
 
 The result is one table, ``intermediate.row_person`` (period × source × line → person_key),
-which everything downstream reads. Today rows are resolved by NIK; linking cards with a
-missing, mistyped or unknown NIK by name, birth date, sex and place plugs in here, by adding
-rows with another ``method``, without touching the marts.
+which everything downstream reads. Rows are resolved by NIK first (``method`` = ``nik``); then
+:mod:`jkn.link` links rows whose NIK is missing, mistyped, unknown or someone else's by name,
+birth date, sex and place (``linked``), groups cards of one person unknown to Dukcapil
+(``clustered``), and refuses a NIK shown to belong to someone else (``nik_rejected``). The marts
+read only ``person_key``.
 """
 
 from __future__ import annotations
