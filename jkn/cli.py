@@ -125,6 +125,72 @@ def demo_command(
     )
 
 
+@app.command("bench-link")
+def bench_link_command(
+    persons: Annotated[
+        list[int], typer.Option(help="persons per benchmark district (repeatable)")
+    ] = [100_000, 1_000_000],  # noqa: B006  (Typer reads the default, never mutates it)
+    workdir: Annotated[Path, typer.Option(help="where the benchmark writes")] = Path(
+        "data/bench-link"
+    ),
+    splink: Annotated[
+        bool, typer.Option(help="run splink 5 side by side (uv sync --group bench)")
+    ] = True,
+) -> None:
+    """Benchmark the linker (and splink) on labelled districts with hard negatives."""
+    from rich.table import Table
+
+    from jkn.bench.link import benchmark
+
+    tools: tuple[str, ...] = ("ours", "splink") if splink else ("ours",)
+    if splink:
+        try:
+            import splink as _splink  # noqa: F401
+        except ImportError:
+            console.print("splink is not installed: run `.venv/bin/uv sync --group bench`")
+            raise typer.Exit(code=2) from None
+    table = Table(title="Linkage benchmark (jkn bench-link)")
+    for column in (
+        "tool",
+        "persons",
+        "records to link",
+        "seconds",
+        "peak RSS GB",
+        "links",
+        "precision",
+        "recall",
+        "F1",
+        "hard negatives linked",
+    ):
+        table.add_column(column, justify="left" if column == "tool" else "right")
+    lines = [
+        "| tool | persons | records to link | seconds | peak RSS GB | links | precision "
+        "| recall | F1 | hard negatives linked |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in persons:
+        with console.status(f"{n:,} persons …"):
+            results = benchmark(workdir / f"{n}", n, tools)
+        for r in results:
+            cells = [
+                r.tool,
+                f"{r.persons:,}",
+                f"{r.records:,}",
+                f"{r.seconds:.1f}",
+                f"{r.peak_rss_gb:.2f}",
+                f"{r.links:,}",
+                f"{r.precision:.4f}",
+                f"{r.recall:.4f}",
+                f"{r.f1:.4f}",
+                str(r.hard_negatives_wrongly_linked),
+            ]
+            table.add_row(*cells)
+            lines.append("| " + " | ".join(cells) + " |")
+    console.print(table)
+    (workdir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"Written: {workdir / 'results.md'}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     app()

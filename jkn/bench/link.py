@@ -1,0 +1,270 @@
+"""The linkage benchmark: our linker and splink 5 on the same labelled records.
+
+``prepare`` generates a district with the generator's ``linkage`` preset (missing, mistyped,
+damaged and relatives' NIKs, name variants, date typos, twins, namesakes, common names),
+validates and stages it into a DuckDB file, and runs the NIK pass. Each tool then runs in its
+own process (``python -m jkn.bench.link TOOL DB``) so that time and peak memory are its own,
+and writes ``record → predicted NIK``; :func:`score` compares both with the truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PERIOD = "2025-05"
+REGION = "16.08"
+
+
+@dataclass
+class ToolResult:
+    """One tool's run: how long, how much memory, how right."""
+
+    tool: str
+    persons: int
+    records: int
+    seconds: float
+    peak_rss_gb: float
+    links: int
+    precision: float
+    recall: float
+    f1: float
+    hard_negatives_wrongly_linked: int
+
+
+def prepare(workdir: Path, persons: int, seed: int = 7) -> Path:
+    """Generate, validate and stage a labelled district; return the staged DuckDB file."""
+    from jkn.generate import GenerateOptions, generate
+    from jkn.ingest.readers import read_extract
+    from jkn.ingest.validate import validate_extract
+    from jkn.settings import SOURCES
+    from schemas import SCHEMAS
+    from warehouse import RESTRICTED_LAYERS, apply_layer, period_date, replace_slice
+    from warehouse.build import load_reference
+
+    options = GenerateOptions(
+        regions=[REGION],
+        period=PERIOD,
+        persons=persons,
+        seed=seed,
+        linkage=True,
+        formats={"dukcapil": "parquet", "dinsos_pbi": "parquet", "bpjs_membership": "parquet"},
+    )
+    result = generate(options, workdir / "landing")
+    database = workdir / "bench.duckdb"
+    database.unlink(missing_ok=True)
+    day = period_date(PERIOD)
+    with duckdb.connect(str(database)) as con:
+        for layer in RESTRICTED_LAYERS:
+            apply_layer(con, layer)
+        load_reference(con)
+        for source in SOURCES:
+            schema = SCHEMAS[source]
+            raw = read_extract(
+                result.files[source], source, schema.required, schema.optional, workdir
+            )
+            staged = validate_extract(raw, schema, PERIOD)
+            tag = [pl.lit(day).alias("period"), pl.lit("bench").alias("file_sha256")]
+            replace_slice(
+                con, f"staging.{source}", staged.staged.with_columns(tag), {"period": day}
+            )
+            held = staged.quarantine.with_columns(*tag, pl.lit(source).alias("source"))
+            replace_slice(con, "audit.quarantine", held, {"period": day, "source": source})
+    (workdir / "truth_dir").write_text(str(result.truth_dir), encoding="utf-8")
+    return database
+
+
+def _ours(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    from jkn.resolve import resolve_persons
+
+    day = dt.date.fromisoformat(f"{PERIOD}-01")
+    resolve_persons(con, day)
+    return con.sql(
+        "select source, line, person_key as predicted from intermediate.row_person "
+        "where method = 'linked'"
+    ).pl()
+
+
+def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """splink 5 (DuckDB backend) on the same two sides our blocking step builds."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    from jkn.link import install_macros, load_settings
+    from warehouse import model_sql
+
+    settings = load_settings()
+    install_macros(con, settings)
+    params = {
+        "period": dt.date.fromisoformat(f"{PERIOD}-01"),
+        "name_similar": settings["levels"]["name_similar"],
+        "dob_near_days": settings["levels"]["dob_near_days"],
+    }
+    con.execute(
+        "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
+        {"period": params["period"]},
+    )
+    for name in ("01_people", "02_records"):
+        sql = model_sql("link", name)
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    common = (
+        "name_key, dob, sex, village, kecamatan, kabupaten, coalesce(no_kk, '') as no_kk, "
+        "coalesce(nik, '') as nik, left(nik, 12) as nik12, right(nik, 10) as nik10"
+    )
+    con.execute(f"create table splink_people as select nik as unique_id, {common} from link_people")
+    con.execute(
+        f"create table splink_records as select rec_id as unique_id, {common} from link_records"
+    )
+    db_api = DuckDBAPI(con)
+    people = db_api.register("splink_people", table_name="people")
+    records = db_api.register("splink_records", table_name="records")
+    linker_settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_key", [0.95, 0.88]),
+            cl.DateOfBirthComparison("dob", input_is_string=False),
+            cl.DamerauLevenshteinAtThresholds("nik", [1, 2]),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("village"),
+            cl.ExactMatch("no_kk"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("dob", "sex", "kabupaten"),
+            block_on("nik12"),
+            block_on("nik10"),
+            block_on("name_key", "dob"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker([people, records], linker_settings, log_level=30)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("name_key", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob", "sex"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_key"))
+    predictions = linker.inference.predict(threshold_match_probability=0.9)
+    pairs = pl.from_arrow(predictions.as_duckdbpyrelation().to_arrow_table())
+    assert isinstance(pairs, pl.DataFrame)
+    best = (
+        pairs.with_columns(
+            pl.when(pl.col("source_dataset_l") == "records")
+            .then(pl.col("unique_id_l"))
+            .otherwise(pl.col("unique_id_r"))
+            .alias("rec_id"),
+            pl.when(pl.col("source_dataset_l") == "records")
+            .then(pl.col("unique_id_r"))
+            .otherwise(pl.col("unique_id_l"))
+            .alias("predicted"),
+        )
+        .sort("match_probability", descending=True)
+        .unique("rec_id", keep="first")
+    )
+    return best.select(
+        pl.col("rec_id").str.split(":").list.get(0).alias("source"),
+        pl.col("rec_id").str.split(":").list.get(1).cast(pl.Int64).alias("line"),
+        "predicted",
+    )
+
+
+def run_tool(tool: str, database: Path, output: Path) -> None:
+    """Run one tool on a copy of the staged file; write predictions and its own cost."""
+    work = database.with_name(f"{database.stem}.{tool}.duckdb")
+    work.write_bytes(database.read_bytes())
+    start = time.perf_counter()
+    with duckdb.connect(str(work)) as con:
+        predicted = _ours(con) if tool == "ours" else _splink(con)
+        records = con.sql("select count(*) from link_records").fetchall()[0][0]
+    seconds = time.perf_counter() - start
+    predicted.write_parquet(output)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    output.with_suffix(".json").write_text(
+        json.dumps({"seconds": seconds, "peak_rss_gb": peak, "records": records}),
+        encoding="utf-8",
+    )
+    work.unlink()
+
+
+def score(tool: str, persons: int, workdir: Path) -> ToolResult:
+    """Precision, recall and F1 of one tool's links against the generator's truth."""
+    from jkn.generate import linkage_truth
+
+    truth_dir = Path((workdir / "truth_dir").read_text(encoding="utf-8"))
+    truth = linkage_truth(truth_dir)
+    rows = pl.read_parquet(truth_dir / "rows.parquet")
+    damaged = ["nik_excel_scientific", "nik_truncated", "nik_empty"]
+    reachable = (
+        rows.filter(
+            (pl.col("source") == "dukcapil")
+            & (pl.col("defects").list.set_intersection(damaged).list.len() == 0)
+        )
+        .select("person_id")
+        .unique()
+    )
+    predicted = pl.read_parquet(workdir / f"{tool}.parquet")
+    cost = json.loads((workdir / f"{tool}.json").read_text(encoding="utf-8"))
+    labelled = truth.filter(pl.col("expected") == "loaded").join(
+        predicted, on=["source", "line"], how="left"
+    )
+    bad_nik = (
+        pl.col("nik_missing")
+        | pl.col("nik_mistyped")
+        | pl.col("nik_damaged")
+        | pl.col("nik_of_relative")
+    )
+    target = labelled.filter(bad_nik & pl.col("nik_true").is_not_null()).join(
+        reachable, on="person_id", how="semi"
+    )
+    links = labelled.filter(pl.col("predicted").is_not_null())
+    correct = links.filter(pl.col("predicted") == pl.col("nik_true")).height
+    found = target.filter(pl.col("predicted") == pl.col("nik_true")).height
+    precision = correct / links.height if links.height else 0.0
+    recall = found / target.height if target.height else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    hard_wrong = links.filter(
+        pl.col("hard_negative").is_not_null() & (pl.col("predicted") != pl.col("nik_true"))
+    ).height
+    return ToolResult(
+        tool=tool,
+        persons=persons,
+        records=cost["records"],
+        seconds=round(cost["seconds"], 1),
+        peak_rss_gb=round(cost["peak_rss_gb"], 2),
+        links=links.height,
+        precision=round(precision, 4),
+        recall=round(recall, 4),
+        f1=round(f1, 4),
+        hard_negatives_wrongly_linked=hard_wrong,
+    )
+
+
+def benchmark(workdir: Path, persons: int, tools: tuple[str, ...]) -> list[ToolResult]:
+    """Prepare a district of ``persons`` and run each tool in its own process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = prepare(workdir, persons)
+    results = []
+    for tool in tools:
+        subprocess.run(
+            [sys.executable, "-m", "jkn.bench.link", tool, str(database), str(workdir / tool)],
+            check=True,
+        )
+        results.append(score(tool, persons, workdir))
+    (workdir / "results.json").write_text(
+        json.dumps([asdict(r) for r in results], indent=2), encoding="utf-8"
+    )
+    return results
+
+
+if __name__ == "__main__":
+    import jkn.settings  # noqa: F401
+
+    run_tool(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]).with_suffix(".parquet"))

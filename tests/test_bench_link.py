@@ -1,0 +1,26 @@
+"""The shipped linkage benchmark runs end to end and scores against the truth (our linker
+only: splink is an optional benchmark dependency)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jkn.bench.link import benchmark
+
+
+def test_benchmark_scores_our_linker_against_the_truth(tmp_path: Path) -> None:
+    (result,) = benchmark(tmp_path, 4000, ("ours",))
+    assert result.tool == "ours" and result.persons == 4000
+    assert result.records > 50 and result.links > 50
+    assert result.precision >= 0.999
+    assert 0.9 <= result.recall <= 1.0
+    assert (
+        result.f1
+        == round(2 * result.precision * result.recall / (result.precision + result.recall), 4)
+        or abs(
+            result.f1 - 2 * result.precision * result.recall / (result.precision + result.recall)
+        )
+        < 1e-3
+    )
+    assert result.hard_negatives_wrongly_linked == 0
+    assert (tmp_path / "results.json").exists() and result.seconds > 0 and result.peak_rss_gb > 0
