@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -179,7 +180,7 @@ def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def run_tool(tool: str, database: Path, output: Path) -> None:
     """Run one tool on a copy of the staged file; write predictions and its own cost."""
     work = database.with_name(f"{database.stem}.{tool}.duckdb")
-    work.write_bytes(database.read_bytes())
+    shutil.copyfile(database, work)
     start = time.perf_counter()
     with duckdb.connect(str(work)) as con:
         predicted = _ours(con) if tool == "ours" else _splink(con)

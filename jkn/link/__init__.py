@@ -90,6 +90,13 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
     con.execute(
         "create or replace temp macro jkn_name_key(n) as array_to_string(jkn_tokens(n), '')"
     )
+    # the name without its most common parts (MUHAMMAD …), for similarity: a shared long
+    # prefix would otherwise make MUHAMMAD RAFI look like MUHAMMAD HAFIZ HASAN
+    common = ", ".join(_quote(t) for t in settings["common_tokens"])
+    con.execute(
+        "create or replace temp macro jkn_core_key(n) as coalesce(nullif(array_to_string("
+        f"list_filter(jkn_tokens(n), lambda t: t not in ({common})), ''), ''), jkn_name_key(n))"
+    )
     # the date with day and month swapped, or null where that is no date (day > 12)
     con.execute(
         "create or replace temp macro jkn_swap_day_month(d) as "

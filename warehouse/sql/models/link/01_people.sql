@@ -28,6 +28,7 @@ final as (
     select
         nik,
         jkn_name_key(nama) as name_key,
+        jkn_core_key(nama) as core_key,
         jkn_tokens(nama) as tokens,
         dob,
         sex,

@@ -4,7 +4,8 @@
 --          person whose name *and* birth date both disagree with the row (a relative's NIK,
 --          typically): nik_conflict
 -- columns: rec_id ('<source>:<line>'), source, line, nik (as written, may be null),
---          nik_conflict, name_key, tokens, dob, sex, village, kecamatan, kabupaten, no_kk
+--          nik_conflict, nik_consistent (the NIK encodes the row's birth date and sex),
+--          name_key, core_key, tokens, dob, sex, village, kecamatan, kabupaten, no_kk
 create or replace temp table link_records as
 with rows as (
     select 'bpjs_membership' as source, line, nik, nama, tgl_lahir as dob,
@@ -35,7 +36,15 @@ final as (
         line,
         nik,
         nik_conflict,
+        -- the NIK encodes the row's own birth date and sex: it is likely right as written
+        coalesce(
+            substr(nik, 7, 6)
+            = lpad((day(dob) + case when sex = 'P' then 40 else 0 end)::varchar, 2, '0')
+            || strftime(dob, '%m%y'),
+            false
+        ) as nik_consistent,
         jkn_name_key(nama) as name_key,
+        jkn_core_key(nama) as core_key,
         jkn_tokens(nama) as tokens,
         dob,
         sex,

@@ -16,15 +16,16 @@ measured as (
         c.rules,
         r.name_key = p.name_key as name_equal,
         len(p.tokens) as person_tokens,
-        jaro_winkler_similarity(r.name_key, p.name_key) as name_jw,
-        r.name_key as r_name_key,
-        p.name_key as p_name_key,
+        jaro_winkler_similarity(r.core_key, p.core_key) as name_jw,
+        r.core_key as r_name_key,
+        p.core_key as p_name_key,
         r.tokens as r_tokens,
         p.tokens as p_tokens,
         r.dob as r_dob,
         p.dob as p_dob,
         r.nik as r_nik,
         r.nik_conflict,
+        r.nik_consistent,
         p.nik as p_nik,
         r.sex as r_sex,
         p.sex as p_sex,
@@ -69,7 +70,14 @@ compared as (
             when r_nik = p_nik then 'exact'
             -- a NIK shown to be someone else's says nothing about who else the row is
             when nik_conflict then 'missing'
+            -- two people born the same day in one kecamatan differ only in the serial: an
+            -- edit there is weak evidence, an edit in the region or date part strong
+            when damerau_levenshtein(r_nik, p_nik) = 1 and left(r_nik, 12) = left(p_nik, 12)
+                then 'one_edit_serial'
             when damerau_levenshtein(r_nik, p_nik) = 1 then 'one_edit'
+            -- a NIK that agrees with its own row's birth date and sex and is two digits from
+            -- the candidate's is another person's NIK, not a typo of this one
+            when nik_consistent then 'different'
             when damerau_levenshtein(r_nik, p_nik) = 2 then 'two_edits'
             else 'different'
         end as nik_level,
