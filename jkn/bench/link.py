@@ -179,10 +179,12 @@ def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def run_tool(tool: str, database: Path, output: Path) -> None:
     """Run one tool on a copy of the staged file; write predictions and its own cost."""
+    from warehouse import duckdb_config
+
     work = database.with_name(f"{database.stem}.{tool}.duckdb")
     shutil.copyfile(database, work)
     start = time.perf_counter()
-    with duckdb.connect(str(work)) as con:
+    with duckdb.connect(str(work), config=duckdb_config(work)) as con:
         predicted = _ours(con) if tool == "ours" else _splink(con)
         records = con.sql("select count(*) from link_records").fetchall()[0][0]
     seconds = time.perf_counter() - start
