@@ -151,8 +151,13 @@ def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         [block_on("name_key", "dob")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob", "sex"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("name_key"))
+    # EM blocks small enough at a million persons (a name alone is shared by thousands)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob", "sex", "village")
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("name_key", "kecamatan")
+    )
     predictions = linker.inference.predict(threshold_match_probability=0.9)
     pairs = pl.from_arrow(predictions.as_duckdbpyrelation().to_arrow_table())
     assert isinstance(pairs, pl.DataFrame)
