@@ -37,6 +37,16 @@ BLOCK = ("01_people", "02_records", "03_candidates")
 SCORE = ("04_scores",)
 DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
+# The blocking rules of 03_candidates.sql, in the order of their bits (1, 2, 4, …).
+BLOCKING_RULES = (
+    "dob_sex_kabupaten",
+    "dob_swapped_sex_kabupaten",
+    "nik_region_date",
+    "nik_date_serial",
+    "name_birth_year_kabupaten",
+    "name_dob",
+    "village_sex_initials",
+)
 
 
 @cache
@@ -96,6 +106,12 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
     con.execute(
         "create or replace temp macro jkn_core_key(n) as coalesce(nullif(array_to_string("
         f"list_filter(jkn_tokens(n), lambda t: t not in ({common})), ''), ''), jkn_name_key(n))"
+    )
+    # the blocking rules behind a pair, from its bits (the order of 03_candidates.sql)
+    names = ", ".join(_quote(rule) for rule in BLOCKING_RULES)
+    con.execute(
+        f"create or replace temp macro jkn_rule_names(bits) as "
+        f"list_filter([{names}], lambda rule, i: (bits >> (i - 1)) & 1 = 1)"
     )
     # the date with day and month swapped, or null where that is no date (day > 12)
     con.execute(

@@ -1,6 +1,6 @@
 -- name:    link_scores (temp) — score: how strongly each candidate pair agrees
 -- grain:   one row per candidate pair
--- columns: rec_id, nik, rules, name_level, dob_level, nik_level, sex_level, place_level,
+-- columns: rec_id, nik, rule_bits, name_level, dob_level, nik_level, sex_level, place_level,
 --          no_kk_level (the evidence, one level per comparison), score (sum of the levels'
 --          log2 weights from link_weights, i.e. settings.json)
 create or replace temp table link_scores as
@@ -13,7 +13,7 @@ measured as (
     select
         c.rec_id,
         c.nik,
-        c.rules,
+        c.rule_bits,
         r.name_key = p.name_key as name_equal,
         len(p.tokens) as person_tokens,
         jaro_winkler_similarity(r.core_key, p.core_key) as name_jw,
@@ -42,7 +42,7 @@ compared as (
     select
         rec_id,
         nik,
-        rules,
+        rule_bits,
         case
             -- a one-word name (EVA, NELI) is shared by many: agreeing on it says less
             when name_equal and person_tokens = 1 then 'exact_single'

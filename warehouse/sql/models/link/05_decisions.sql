@@ -30,7 +30,7 @@ final as (
         {
             'name': b.name_level, 'dob': b.dob_level, 'nik': b.nik_level,
             'sex': b.sex_level, 'place': b.place_level, 'no_kk': b.no_kk_level,
-            'rules': b.rules
+            'rules': jkn_rule_names(b.rule_bits)
         } as evidence
     from ranked as b
     inner join link_records as r on r.rec_id = b.rec_id
