@@ -46,6 +46,7 @@ BLOCKING_RULES = (
     "name_birth_year_kabupaten",
     "name_dob",
     "village_sex_initials",
+    "nik_region_serial_date_digits",
 )
 
 
@@ -112,6 +113,11 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
     con.execute(
         f"create or replace temp macro jkn_rule_names(bits) as "
         f"list_filter([{names}], lambda rule, i: (bits >> (i - 1)) & 1 = 1)"
+    )
+    # the digits of a string in sorted order: two transposed digits give the same key
+    con.execute(
+        "create or replace temp macro jkn_sorted_digits(s) as "
+        "array_to_string(list_sort(string_split(s, '')), '')"
     )
     # the date with day and month swapped, or null where that is no date (day > 12)
     con.execute(

@@ -3,9 +3,10 @@
 -- columns: rec_id, nik (the person's), rule_bits (the blocking rules that proposed the pair,
 --          one bit each in the order of jkn_rule_names)
 -- Rules: same birth date and sex in the kab/kota; the same with day and month swapped; the
--- NIK's region and date parts (PPKKCC DDMMYY) equal, or its date and serial (DDMMYY SSSS) — a
--- typo in the date part is caught by the birth date the row carries beside it (region and
--- serial alone would not do: serial 0001 is half a kecamatan); same normalised name and birth
+-- NIK's region and date parts (PPKKCC DDMMYY) equal, or its date and serial (DDMMYY SSSS), or
+-- its region and serial with the same date digits in another order (two digits of the date
+-- transposed) — a substituted digit in the date part is caught by the birth date the row
+-- carries beside it (region and serial alone would not do: serial 0001 is half a kecamatan); same normalised name and birth
 -- year in the kab/kota (a name alone is shared by hundreds in a kab/kota), or anywhere with
 -- the same birth date; same village, sex and first three letters of the name (a typo in the
 -- birth date and in the NIK's date part, or in both name and date). Work grows with records ×
@@ -45,6 +46,12 @@ proposed as (
     select r.rec_id, p.nik, 32
     from records as r
     inner join link_people as p on p.name_key = r.name_key and p.dob = r.dob
+    union all
+    select r.rec_id, p.nik, 128
+    from records as r
+    inner join link_people as p
+        on left(p.nik, 6) = left(r.nik, 6) and right(p.nik, 4) = right(r.nik, 4)
+        and jkn_sorted_digits(substr(p.nik, 7, 6)) = jkn_sorted_digits(substr(r.nik, 7, 6))
     union all
     select r.rec_id, p.nik, 64
     from records as r
