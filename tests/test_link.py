@@ -9,14 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from jkn.bench.link import stage_extracts
 from jkn.generate import GenerateOptions, generate, linkage_truth
-from jkn.ingest.readers import read_extract
-from jkn.ingest.validate import validate_extract
 from jkn.link import install_macros, load_settings
 from jkn.resolve import resolve_persons
-from jkn.settings import SOURCES
-from schemas import SCHEMAS
-from warehouse import RESTRICTED_LAYERS, apply_layer, period_date, replace_slice
+from warehouse import RESTRICTED_LAYERS, apply_layer, period_date
 from warehouse.build import load_reference
 
 
@@ -187,16 +184,8 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     options = GenerateOptions(regions=["17.07"], period=period, persons=6000, seed=31, linkage=True)
     result = generate(options, root / "landing")
     con = _staging_con()
-    day = period_date(period)
-    for source in SOURCES:
-        schema = SCHEMAS[source]
-        raw = read_extract(result.files[source], source, schema.required, schema.optional, root)
-        staged = validate_extract(raw, schema, period)
-        extra = [pl.lit(day).alias("period"), pl.lit("x").alias("file_sha256")]
-        replace_slice(con, f"staging.{source}", staged.staged.with_columns(extra), {"period": day})
-        quarantine = staged.quarantine.with_columns(*extra, pl.lit(source).alias("source"))
-        replace_slice(con, "audit.quarantine", quarantine, {"period": day, "source": source})
-    resolve_persons(con, day)
+    stage_extracts(con, result.files, period, root)
+    resolve_persons(con, period_date(period))
     resolved = con.sql("select source, line, person_key, method from intermediate.row_person").pl()
     truth = linkage_truth(result.truth_dir)
     rows = pl.read_parquet(result.truth_dir / "rows.parquet")

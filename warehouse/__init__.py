@@ -36,6 +36,11 @@ def model_sql(layer: str, name: str) -> str:
     return (SQL_DIR / "models" / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
+    """Run a model, binding only the ``$name`` parameters it uses (DuckDB refuses extras)."""
+    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
 def report_sql(name: str) -> str:
     """The text of one report query, ``sql/reports/<name>.sql`` (reads published marts)."""
     return (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from jkn.reference import regions
-from warehouse import model_files, model_sql, replace_slice
+from warehouse import execute, model_files, model_sql, replace_slice
 
 RULES_DIR = Path(__file__).parent / "rules"
 MARTS = (
@@ -73,20 +73,16 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> None:
-    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-
-
 def build_period(
     con: duckdb.DuckDBPyConnection, period: dt.date, population_snapshot: str
 ) -> BuiltPeriod:
     """Run the intermediate, mart and list models for one period (read-only on staging)."""
     params: dict[str, object] = {"period": period, "snapshot": population_snapshot}
     for path in model_files("intermediate"):
-        _run(con, path.read_text(encoding="utf-8"), params)
+        execute(con, path.read_text(encoding="utf-8"), params)
     marts = {}
     for name in MARTS:
-        _run(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
+        execute(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
         marts[name] = con.sql(f"select * from m_{name}").pl()
     marts["data_quality"] = con.sql(
         "select * from audit.data_quality where period = $period", params={"period": period}

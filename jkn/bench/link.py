@@ -42,14 +42,31 @@ class ToolResult:
     hard_negatives_wrongly_linked: int
 
 
+def stage_extracts(
+    con: duckdb.DuckDBPyConnection, files: dict[str, Path], period: str, workdir: Path
+) -> None:
+    """Validate generated extracts and write their staging slices and quarantine, without
+    Prefect, into a connection that has the restricted layers and the reference tables."""
+    from jkn.ingest.readers import read_extract
+    from jkn.ingest.validate import validate_extract
+    from schemas import SCHEMAS
+    from warehouse import period_date, replace_slice
+
+    day = period_date(period)
+    tag = [pl.lit(day).alias("period"), pl.lit("bench").alias("file_sha256")]
+    for source, path in files.items():
+        schema = SCHEMAS[source]
+        raw = read_extract(path, source, schema.required, schema.optional, workdir)
+        staged = validate_extract(raw, schema, period)
+        replace_slice(con, f"staging.{source}", staged.staged.with_columns(tag), {"period": day})
+        held = staged.quarantine.with_columns(*tag, pl.lit(source).alias("source"))
+        replace_slice(con, "audit.quarantine", held, {"period": day, "source": source})
+
+
 def prepare(workdir: Path, persons: int, seed: int = 7) -> Path:
     """Generate, validate and stage a labelled district; return the staged DuckDB file."""
     from jkn.generate import GenerateOptions, generate
-    from jkn.ingest.readers import read_extract
-    from jkn.ingest.validate import validate_extract
-    from jkn.settings import SOURCES
-    from schemas import SCHEMAS
-    from warehouse import RESTRICTED_LAYERS, apply_layer, period_date, replace_slice
+    from warehouse import RESTRICTED_LAYERS, apply_layer
     from warehouse.build import load_reference
 
     options = GenerateOptions(
@@ -63,23 +80,11 @@ def prepare(workdir: Path, persons: int, seed: int = 7) -> Path:
     result = generate(options, workdir / "landing")
     database = workdir / "bench.duckdb"
     database.unlink(missing_ok=True)
-    day = period_date(PERIOD)
     with duckdb.connect(str(database)) as con:
         for layer in RESTRICTED_LAYERS:
             apply_layer(con, layer)
         load_reference(con)
-        for source in SOURCES:
-            schema = SCHEMAS[source]
-            raw = read_extract(
-                result.files[source], source, schema.required, schema.optional, workdir
-            )
-            staged = validate_extract(raw, schema, PERIOD)
-            tag = [pl.lit(day).alias("period"), pl.lit("bench").alias("file_sha256")]
-            replace_slice(
-                con, f"staging.{source}", staged.staged.with_columns(tag), {"period": day}
-            )
-            held = staged.quarantine.with_columns(*tag, pl.lit(source).alias("source"))
-            replace_slice(con, "audit.quarantine", held, {"period": day, "source": source})
+        stage_extracts(con, result.files, PERIOD, workdir)
     (workdir / "truth_dir").write_text(str(result.truth_dir), encoding="utf-8")
     return database
 
@@ -100,23 +105,12 @@ def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    from jkn.link import install_macros, load_settings
-    from warehouse import model_sql
+    from jkn.link import load_settings, prepare_sides
+    from jkn.resolve import resolve_persons
 
-    settings = load_settings()
-    install_macros(con, settings)
-    params = {
-        "period": dt.date.fromisoformat(f"{PERIOD}-01"),
-        "name_similar": settings["levels"]["name_similar"],
-        "dob_near_days": settings["levels"]["dob_near_days"],
-    }
-    con.execute(
-        "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
-        {"period": params["period"]},
-    )
-    for name in ("01_people", "02_records"):
-        sql = model_sql("link", name)
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    day = dt.date.fromisoformat(f"{PERIOD}-01")
+    resolve_persons(con, day, link=False)
+    prepare_sides(con, day, load_settings())
     common = (
         "name_key, dob, sex, village, kecamatan, kabupaten, coalesce(no_kk, '') as no_kk, "
         "coalesce(nik, '') as nik, left(nik, 12) as nik12, right(nik, 10) as nik10"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -517,13 +516,9 @@ def _refuse_binary(path: Path) -> None:
     if b"\x00" in head:
         raise ExtractError(
             file=path.name,
-            line=_line_of_bytes(head, head.index(b"\x00")),
+            line=_line_of(path, head.index(b"\x00")),
             check="encoding_readable",
             problem="the file contains NUL bytes (UTF-16 or a binary file?)",
             expected="a text file in UTF-8 or Windows-1252",
             action="export the file again as CSV UTF-8",
         )
-
-
-def _line_of_bytes(data: bytes, offset: int) -> int:
-    return io.BytesIO(data[:offset]).read().count(b"\n") + 1

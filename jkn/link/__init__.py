@@ -30,10 +30,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse import model_sql, replace_slice
+from warehouse import execute, model_sql, replace_slice
 
 SETTINGS_PATH = Path(__file__).with_name("settings.json")
-BLOCK = ("01_people", "02_records", "03_candidates")
+SIDES = ("01_people", "02_records")
+BLOCK = ("03_candidates",)
 SCORE = ("04_scores",)
 DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
@@ -140,16 +141,14 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
 
 def _run(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[str, Any]) -> None:
     for name in names:
-        sql = model_sql("link", name)
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        execute(con, model_sql("link", name), params)
 
 
-def link_period(
-    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any] | None = None
-) -> LinkReport:
-    """Link the period's unresolved records; update ``intermediate.row_person`` and keep the
-    evidence. Call after the NIK pass, inside the restricted file's transaction."""
-    settings = settings or load_settings()
+def prepare_sides(
+    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Install the macros and build ``link_people`` and ``link_records``, normalised; return
+    the parameters the later phases bind. Call after the NIK pass."""
     install_macros(con, settings)
     params = {
         "period": period,
@@ -160,6 +159,17 @@ def link_period(
         "review_threshold": settings["review_threshold"],
         "margin": settings["margin"],
     }
+    _run(con, SIDES, params)
+    return params
+
+
+def link_period(
+    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any] | None = None
+) -> LinkReport:
+    """Link the period's unresolved records; update ``intermediate.row_person`` and keep the
+    evidence. Call after the NIK pass, inside the restricted file's transaction."""
+    settings = settings or load_settings()
+    params = prepare_sides(con, period, settings)
     _run(con, BLOCK, params)
     _run(con, SCORE, params)
     _run(con, DECIDE, params)
@@ -207,4 +217,4 @@ def link_period(
     )
 
 
-__all__ = ["LinkReport", "link_period", "load_settings"]
+__all__ = ["LinkReport", "link_period", "load_settings", "prepare_sides"]
