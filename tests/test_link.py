@@ -86,7 +86,9 @@ def _person(nik: str, nama: str, dob: str, sex: str, no_kk: str = "1707010101100
     }
 
 
-def _card(line: int, nik: str | None, nama: str, dob: str, sex: str) -> dict:
+def _card(
+    line: int, nik: str | None, nama: str, dob: str, sex: str, village: str = VILLAGE
+) -> dict:
     return {
         "period": PERIOD,
         "noka": f"{line:013d}",
@@ -97,7 +99,7 @@ def _card(line: int, nik: str | None, nama: str, dob: str, sex: str) -> dict:
         "jenis_kelamin": sex,
         "segmen": "PBPU",
         "status_peserta": "AKTIF",
-        "kode_wilayah": VILLAGE,
+        "kode_wilayah": village,
         "line": line,
         "flags": [],
         "file_sha256": "x",
@@ -128,6 +130,9 @@ def decided() -> dict[int, tuple[str, str]]:
         _card(9, None, "BUDI SANTOSO", "1970-01-01", "L"),  # nobody in Dukcapil
         _card(10, None, "BUDI SANTOSO", "1970-01-01", "L"),  # … twice: one unknown person
         _card(11, "1707011203150001", "SITI AMINAH", "1990-05-10", "P"),  # a relative's NIK
+        # her namesake from the next kecamatan, unknown to Dukcapil: a NIK as issued (its own
+        # kecamatan, birth date and sex), one digit off SITI's in the kecamatan code
+        _card(12, "1707025005900001", "SITI AMINAH", "1990-05-10", "P", "1707021001"),
     ]
     con = _staging_con()
     con.register("_p", pl.DataFrame(people))
@@ -171,6 +176,12 @@ def test_cards_of_one_unknown_person_become_one_person(decided) -> None:  # type
 
 def test_a_relatives_nik_is_not_trusted(decided) -> None:  # type: ignore[no-untyped-def]
     assert decided[11] == ("linked", "1707015005900001")
+
+
+def test_a_nik_as_issued_is_not_taken_for_a_typo_of_a_neighbours(decided) -> None:  # type: ignore[no-untyped-def]
+    method, key = decided[12]
+    assert method != "linked"
+    assert key == "1707025005900001"
 
 
 # --------------------------------------------------------------------------------------------

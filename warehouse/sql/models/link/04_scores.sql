@@ -26,6 +26,7 @@ measured as (
         r.nik as r_nik,
         r.nik_conflict,
         r.nik_consistent,
+        left(r.nik, 6) = r.kecamatan as nik_in_kecamatan,
         p.nik as p_nik,
         r.sex as r_sex,
         p.sex as p_sex,
@@ -74,6 +75,16 @@ compared as (
             -- edit there is weak evidence, an edit in the region or date part strong
             when damerau_levenshtein(r_nik, p_nik) = 1 and left(r_nik, 12) = left(p_nik, 12)
                 then 'one_edit_serial'
+            -- a NIK whose region part is the row's own kecamatan and whose date part is the
+            -- row's own birth date and sex is the row's NIK as issued: one digit away from a
+            -- neighbour's in those parts (same serial, next kecamatan code or next day), it
+            -- is another person's, not a typo of it
+            when nik_consistent and nik_in_kecamatan then 'different'
+            -- a digit off in the region part while the row lives in another kecamatan than
+            -- the candidate: the place disagrees twice, the NIK is likely a neighbour's
+            when damerau_levenshtein(r_nik, p_nik) = 1 and left(r_nik, 6) <> left(p_nik, 6)
+                and r_village is not null and left(r_village, 6) <> left(p_village, 6)
+                then 'one_edit_region_elsewhere'
             when damerau_levenshtein(r_nik, p_nik) = 1 then 'one_edit'
             -- a NIK that agrees with its own row's birth date and sex and is two digits from
             -- the candidate's is another person's NIK, not a typo of this one
