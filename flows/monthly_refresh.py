@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
+import sys
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from prefect import flow
+from prefect import flow, task
+from prefect.runtime import flow_run
 from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
+from jkn.alerts import ALERT_BLOCK_ENV, Alert, block_reference
 from jkn.ingest.errors import ExtractError
-from jkn.settings import SOURCES, store_path
+from jkn.quality import CheckpointReport, QualitySettings
+from jkn.settings import SOURCES, restricted_path, store_path
+from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
 from tasks.marts import build_marts, publish
+from tasks.quality import (
+    check_marts,
+    mart_alerts,
+    publish_artifacts,
+    send_alert,
+    source_alerts,
+)
+from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
+from warehouse.build import BuiltPeriod
 
 
 def previous_month(today: dt.date | None = None) -> str:
@@ -24,7 +40,35 @@ def previous_month(today: dt.date | None = None) -> str:
     return f"{last:%Y-%m}"
 
 
-class RefreshParameters(BaseModel):
+def check_month(value: str) -> str:
+    """``value`` if it is a month ``YYYY-MM``; a ValueError naming it otherwise."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise ValueError(f"period must be YYYY-MM, got {value!r}")
+    return value
+
+
+class RunSettings(BaseModel):
+    """Where a run reads and writes, and its checks' thresholds (shared by every deployment:
+    ``definitions`` in prefect.yaml)."""
+
+    landing: str = Field(description="landing root: a folder or an fsspec URL")
+    warehouse: Path = Field(description="the warehouse DuckDB file BI tools read")
+    accept_redelivery: bool = Field(
+        default=False,
+        description="take a file redelivered with different bytes for a period already received",
+    )
+    quality: QualitySettings = Field(
+        default_factory=QualitySettings,
+        description="thresholds of the quarantine and marts checks",
+    )
+    alert_block: str | None = Field(
+        default=None,
+        description="Prefect notification block for alerts, '<block-type-slug>/<name>' "
+        f"(empty: the worker's {ALERT_BLOCK_ENV}; unset: alerts are only logged)",
+    )
+
+
+class RefreshParameters(RunSettings):
     """What one monthly run needs to know."""
 
     period: str | None = Field(
@@ -32,41 +76,46 @@ class RefreshParameters(BaseModel):
         description="the month to refresh, YYYY-MM; empty means the month before today "
         "(Asia/Jakarta), which is what a schedule early in the month wants",
     )
-    landing: str = Field(description="landing root: a folder or an fsspec URL")
-    warehouse: Path = Field(description="the warehouse DuckDB file BI tools read")
-    accept_redelivery: bool = Field(
-        default=False,
-        description="take a file redelivered with different bytes for a period already received",
-    )
 
     @field_validator("period")
     @classmethod
     def _period_is_month(cls, value: str | None) -> str:
         if value is None:
             return previous_month()
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-            raise ValueError(f"period must be YYYY-MM, got {value!r}")
-        return value
+        return check_month(value)
 
 
 class RefreshSummary(BaseModel):
-    """What the run did, per source."""
+    """What the run did, per source, and whether the period was published."""
 
     period: str
     sources: list[SourceSummary]
+    published: bool = False
+    alerts: list[Alert] = Field(default_factory=list)
 
     @property
     def failed(self) -> list[SourceSummary]:
         return [s for s in self.sources if s.outcome == "failed"]
 
+    @property
+    def errors(self) -> list[Alert]:
+        return [a for a in self.alerts if a.severity == "error"]
 
-class SourcesFailed(RuntimeError):
-    """One or more sources could not be read this period; the others were loaded."""
+
+class RunFailed(RuntimeError):
+    """The period was not published: a source or a check failed. The marts keep the last good
+    state of the period (if any); the message names each failure and where to look."""
 
     def __init__(self, summary: RefreshSummary) -> None:
         self.summary = summary
-        lines = [f"{s.source}: {s.message}" for s in summary.failed]
-        super().__init__(f"{summary.period}: {len(lines)} source(s) failed\n" + "\n".join(lines))
+        lines = [f"{a.source or '-'} {a.check}: {a.summary}" for a in summary.errors]
+        super().__init__(
+            f"{summary.period} not published: {len(lines)} error(s)\n" + "\n".join(lines)
+        )
+
+
+class SourcesFailed(RunFailed):
+    """One or more sources could not be read this period; the others were loaded."""
 
 
 def _pull_validate_stage(params: RefreshParameters, period: str, source: str) -> SourceSummary:
@@ -79,24 +128,97 @@ def _pull_validate_stage(params: RefreshParameters, period: str, source: str) ->
         return record_failure(source, error.check, str(error), received, period, params.warehouse)
 
 
-@flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
-def monthly_refresh(params: RefreshParameters) -> RefreshSummary:
-    """Pull the period's three extracts, validate every row, load staging, resolve rows to
-    persons, build the marts and officers' lists, and publish the marts.
+def warm_import(module: str) -> None:
+    """Import a slow module in a background thread while the sources are validated (polars
+    and DuckDB release the GIL); the checks step then finds it loaded."""
+    if module not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
-    A source whose file cannot be read fails alone, with a message naming file, line and what
-    to do; the other sources still load, and the run ends failed so that nobody mistakes the
-    period for complete.
-    """
-    period = params.period or previous_month()
-    summary = RefreshSummary(
-        period=period,
-        sources=[_pull_validate_stage(params, period, source) for source in SOURCES],
+
+def run_name() -> str:
+    """The Prefect run's name (or 'local' outside a run), for messages."""
+    return flow_run.get_name() or "local"
+
+
+@task(name="record_published_run")
+def record_run(summary: RefreshSummary, warehouse: Path, run: str) -> str:
+    """Note in ``audit.runs`` which inputs and code the published period was built from."""
+    import datetime as dt
+
+    import polars as pl
+
+    files = {s.source: s.sha256 or "" for s in summary.sources}
+    code = code_fingerprint()
+    fingerprint = inputs_fingerprint(code, files)
+    row = pl.DataFrame(
+        [
+            {
+                "period": period_date(summary.period),
+                "fingerprint": fingerprint,
+                "code_version": code,
+                "sources": [f"{k}={v}" for k, v in sorted(files.items())],
+                "flow_run": run,
+                "published_at": dt.datetime.now(dt.UTC),
+            }
+        ]
     )
+    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+        con.execute("begin transaction")
+        replace_slice(con, "audit.runs", row, {"period": period_date(summary.period)})
+        con.execute("commit")
+    return fingerprint
+
+
+@flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
+def monthly_refresh(params: RefreshParameters, period: str | None = None) -> RefreshSummary:
+    """Pull the period's three extracts, validate every row, load staging, resolve rows to
+    persons, build the marts and officers' lists, check the marts, and publish them.
+
+    A source whose file cannot be read, or whose quarantined share is above its threshold,
+    fails alone with a message naming file, line and what to do; the other sources still
+    load. Errors (those, and failed expectations on the marts) are alerted at once, warnings
+    in one message at the end; with any error the period is not published, the marts keep
+    its last good state, and the run ends failed.
+
+    ``period`` (YYYY-MM), when given, overrides ``params.period``: a deployment keeps its
+    settings in ``params`` and a manual run names just the month (``--param period=…``).
+    """
+    period = check_month(period) if period else (params.period or previous_month())
+    warm_import("great_expectations")  # ~8 s of imports, overlapped with validation
+    block = block_reference(params.alert_block)
+    run = run_name()
+    summary = RefreshSummary(period=period, sources=[])
+
+    def raise_alerts(alerts: list[Alert]) -> None:
+        summary.alerts.extend(alerts)
+        for alert in alerts:
+            if alert.severity == "error":
+                send_alert([alert], run, block)  # errors go out at once, one by one
+
+    for source in SOURCES:
+        source_summary = _pull_validate_stage(params, period, source)
+        summary.sources.append(source_summary)
+        raise_alerts(source_alerts(source_summary, period, params.quality))
+
+    built: BuiltPeriod | None = None
+    report: CheckpointReport | None = None
+    try:
+        # never publish a period reconciled from part of its sources
+        if not summary.errors:
+            built = build_marts(period, params.warehouse)
+            report = check_marts(built, period, params.warehouse, params.quality)
+            raise_alerts(mart_alerts(report, period))
+        if not summary.errors and built is not None:
+            publish(built, params.warehouse)
+            record_run(summary, params.warehouse, run)
+            summary.published = True
+    finally:
+        warnings = [a for a in summary.alerts if a.severity == "warning"]
+        if warnings:
+            send_alert(warnings, run, block)  # one summary per run
+        publish_artifacts(period, summary.sources, built if summary.published else None, report)
     if summary.failed:
-        # never publish a period reconciled from part of its sources: the marts keep the
-        # last good state of this period (if any) until every source reads
         raise SourcesFailed(summary)
-    built = build_marts(period, params.warehouse)
-    publish(built, params.warehouse)
+    if summary.errors:
+        raise RunFailed(summary)
     return summary

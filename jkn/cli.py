@@ -50,7 +50,7 @@ def run_command(
 ) -> None:
     """Run the monthly flow for one period: pull, validate, load staging."""
     summary = _run(period, landing, warehouse, accept_redelivery)
-    if summary.failed:
+    if not summary.published:
         raise typer.Exit(code=1)
 
 
@@ -59,7 +59,7 @@ def _run(  # type: ignore[no-untyped-def]
 ):
     from pydantic import ValidationError
 
-    from flows.monthly_refresh import RefreshParameters, SourcesFailed, monthly_refresh
+    from flows.monthly_refresh import RefreshParameters, RunFailed, monthly_refresh
     from jkn.report import print_data_quality
 
     try:
@@ -75,10 +75,15 @@ def _run(  # type: ignore[no-untyped-def]
     with console.status(f"Refreshing {period} from {landing} …"):
         try:
             summary = monthly_refresh(params)
-        except SourcesFailed as failed:
+        except RunFailed as failed:
             summary = failed.summary
     if show:
         print_data_quality(summary, console)
+        for alert in summary.errors:
+            console.print(
+                f"[red]{alert.source or '-'} {alert.check}[/red]: {alert.summary}"
+                + (f" — see {alert.where}" if alert.where else "")
+            )
     return summary
 
 
@@ -189,6 +194,130 @@ def bench_link_command(
     console.print(table)
     (workdir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"Written: {workdir / 'results.md'}")
+
+
+alerts_app = typer.Typer(
+    help="Configure where alerts go: saves a Prefect notification block on the server "
+    "PREFECT_API_URL points at, and prints the JKN_ALERT_BLOCK value to give the worker.",
+    no_args_is_help=True,
+)
+app.add_typer(alerts_app, name="alerts")
+
+
+def _block_saved(reference: str) -> None:
+    console.print(f"Saved notification block [bold]{reference}[/bold].")
+    console.print(f"Give it to the worker: export JKN_ALERT_BLOCK={reference}")
+
+
+@alerts_app.command("webhook")
+def alerts_webhook(
+    url: Annotated[str, typer.Argument(help="where to POST the JSON alert")],
+    name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="environment variable holding a bearer token (kept as a secret)"),
+    ] = None,
+) -> None:
+    """Alerts as a JSON POST {subject, body, source} to a webhook."""
+    import os
+
+    from jkn.alert_blocks import save_webhook
+
+    token = os.environ.get(token_env) if token_env else None
+    if token_env and not token:
+        console.print(f"[red]{token_env} is not set[/red]")
+        raise typer.Exit(code=2)
+    _block_saved(save_webhook(url, name, token))
+
+
+@alerts_app.command("slack")
+def alerts_slack(
+    url_env: Annotated[
+        str, typer.Option(help="environment variable holding the Slack incoming-webhook URL")
+    ] = "JKN_SLACK_WEBHOOK_URL",
+    name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
+) -> None:
+    """Alerts to a Slack channel (the webhook URL is read from the environment, never argv)."""
+    import os
+
+    from jkn.alert_blocks import save_slack
+
+    url = os.environ.get(url_env)
+    if not url:
+        console.print(f"[red]{url_env} is not set[/red]")
+        raise typer.Exit(code=2)
+    _block_saved(save_slack(url, name))
+
+
+@alerts_app.command("email")
+def alerts_email(
+    to: Annotated[list[str], typer.Option(help="recipient (repeatable)")],
+    sender: Annotated[str, typer.Option(help="sender address")],
+    api_key_env: Annotated[
+        str, typer.Option(help="environment variable holding the SendGrid API key")
+    ] = "JKN_SENDGRID_API_KEY",
+    name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
+) -> None:
+    """Alerts by e-mail through SendGrid."""
+    import os
+
+    from jkn.alert_blocks import save_email
+
+    key = os.environ.get(api_key_env)
+    if not key:
+        console.print(f"[red]{api_key_env} is not set[/red]")
+        raise typer.Exit(code=2)
+    _block_saved(save_email(key, sender, to, name))
+
+
+@alerts_app.command("test")
+def alerts_test(
+    block: Annotated[
+        str | None, typer.Option(help="'<type-slug>/<name>' (default: $JKN_ALERT_BLOCK)")
+    ] = None,
+) -> None:
+    """Send a test message through the configured block."""
+    from jkn.alerts import Alert, block_reference, deliver
+
+    reference = block_reference(block)
+    alert = Alert(
+        severity="warning",
+        period="0000-00",
+        source=None,
+        check="alert_test",
+        summary="a test message from `jkn alerts test`: alerts reach you",
+    )
+    if not deliver([alert], "jkn alerts test", reference):
+        console.print(f"[red]Not delivered through {reference or '(no block configured)'}[/red]")
+        raise typer.Exit(code=1)
+    console.print(f"Delivered through {reference}.")
+
+
+@app.command("backfill")
+def backfill_command(
+    start: Annotated[str, typer.Option(help="first month, YYYY-MM")],
+    end: Annotated[str, typer.Option(help="last month, YYYY-MM (inclusive)")],
+    landing: Annotated[str, typer.Option(help="landing root")] = str(DEFAULT_LANDING),
+    warehouse: Annotated[Path, typer.Option(help="the warehouse DuckDB file")] = (
+        DEFAULT_WAREHOUSE
+    ),
+    force: Annotated[bool, typer.Option(help="refresh months whose inputs are unchanged")] = False,
+) -> None:
+    """Refresh a range of months oldest first, skipping those unchanged since published."""
+    from flows.backfill import BackfillFailed, backfill
+    from flows.monthly_refresh import RunSettings
+
+    settings = RunSettings(landing=landing, warehouse=warehouse)
+    try:
+        summary = backfill(start, end, settings, force)
+    except BackfillFailed as failed:
+        summary = failed.summary
+    console.print(f"published: {', '.join(summary.published) or '-'}")
+    console.print(f"skipped (unchanged): {', '.join(summary.skipped) or '-'}")
+    for period, reason in summary.failed.items():
+        console.print(f"[red]failed {period}[/red]: {reason}")
+    if summary.failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

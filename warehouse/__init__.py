@@ -46,6 +46,11 @@ def report_sql(name: str) -> str:
     return (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def check_sql(name: str) -> str:
+    """The text of one data-quality query, ``sql/checks/<name>.sql``."""
+    return (SQL_DIR / "checks" / f"{name}.sql").read_text(encoding="utf-8")
+
+
 def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
     """Run every DDL file of a layer (idempotent: ``create … if not exists``)."""
     for path in ddl_files(layer):

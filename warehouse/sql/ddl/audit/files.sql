@@ -22,3 +22,7 @@ create table if not exists audit.files (
     failure_message  varchar,
     run_at           timestamptz not null
 );
+-- code_version: jkn.version.code_fingerprint() of the run that validated the file; a rerun
+-- with the same file and code reuses the result instead of validating again
+alter table audit.files add column if not exists code_version varchar;
+alter table audit.files add column if not exists rows_flagged bigint;

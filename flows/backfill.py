@@ -1,0 +1,115 @@
+"""Backfill: refresh a range of periods, oldest first, each its own monthly-refresh subflow.
+
+A period is skipped when it was published from the same three files (by SHA-256) and the
+same code (``jkn.version.code_fingerprint``) as now: ``audit.runs`` keeps what each published
+period was built from. Periods run oldest first because each one's month-on-month checks read
+the month before it. A failed period does not stop the others; the backfill ends failed and
+names every period that was not published.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from pydantic import BaseModel, Field
+
+import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
+from flows.monthly_refresh import RefreshParameters, RunSettings, check_month, monthly_refresh
+from jkn.ingest.errors import ExtractError
+from jkn.settings import SOURCES, restricted_path, store_path
+from jkn.version import code_fingerprint, inputs_fingerprint
+from tasks import run_logger
+from tasks.ingest import fetch_extract
+from warehouse import RESTRICTED_LAYERS, connect, period_date
+
+
+def months(start: str, end: str) -> list[str]:
+    """Every month from start to end (YYYY-MM, inclusive), oldest first."""
+    check_month(start)
+    check_month(end)
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    year, month = map(int, start.split("-"))
+    out = []
+    while f"{year:04d}-{month:02d}" <= end:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+class BackfillSummary(BaseModel):
+    published: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+class BackfillFailed(RuntimeError):
+    """Some periods were not published (the others were); the message names each."""
+
+    def __init__(self, message: str, summary: BackfillSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+@task(name="unchanged_since_published")
+def unchanged(params: RunSettings, period: str) -> bool:
+    """True when the period was published from these exact files and this code.
+
+    Pulls the three files into the landing store (the refresh would do so anyway) to know
+    their checksums; a source that cannot be pulled means "changed" (the refresh will report
+    it properly).
+    """
+    store = store_path(params.warehouse)
+    files = {}
+    for source in SOURCES:
+        try:
+            received = fetch_extract(
+                params.landing, period, source, store, params.accept_redelivery
+            )
+        except ExtractError:
+            return False
+        files[source] = received.sha256
+    now = inputs_fingerprint(code_fingerprint(), files)
+    path = restricted_path(params.warehouse)
+    if not path.exists():
+        return False
+    with connect(path, RESTRICTED_LAYERS, private=True) as con:
+        rows = con.execute(
+            "select fingerprint from audit.runs where period = $period",
+            {"period": period_date(period)},
+        ).fetchall()
+    return bool(rows) and rows[0][0] == now
+
+
+@flow(name="backfill", validate_parameters=True)
+def backfill(start: str, end: str, params: RunSettings, force: bool = False) -> BackfillSummary:
+    """Refresh each month from ``start`` to ``end`` (YYYY-MM, inclusive), oldest first,
+    skipping months published from the same files and code (unless ``force``)."""
+    logger = run_logger()
+    summary = BackfillSummary()
+    for period in months(start, end):
+        if not force and unchanged(params, period):
+            logger.info("%s: inputs and code unchanged since published; skipped", period)
+            summary.skipped.append(period)
+            continue
+        refresh = RefreshParameters(period=period, **params.model_dump())
+        state = monthly_refresh.with_options(flow_run_name=f"refresh-{period}")(
+            refresh, return_state=True
+        )
+        if state.is_completed():
+            summary.published.append(period)
+        else:
+            reason = (state.message or state.name or "failed").splitlines()[0]
+            summary.failed[period] = reason.removeprefix("Flow run encountered an exception: ")
+    message = (
+        f"published {len(summary.published)}, skipped {len(summary.skipped)} unchanged, "
+        f"failed {len(summary.failed)}"
+        + (
+            ": " + "; ".join(f"{p} {m}" for p, m in summary.failed.items())
+            if summary.failed
+            else ""
+        )
+    )
+    logger.info(message)
+    if summary.failed:
+        raise BackfillFailed(message, summary)
+    return summary

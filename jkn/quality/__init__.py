@@ -1,0 +1,434 @@
+"""Data-quality suites on a period's marts, run with Great Expectations before publishing.
+
+The marts are small (one row per region and category), so each suite validates a polars frame
+of *check columns* computed here (the bridge's gap to `registered`, each region's change
+since the previous month, whether a region of the extract has a row) written to Parquet
+beside the GX project, rather than a DuckDB table through SQLAlchemy, which GX 1.x cannot
+read (STACK.md). One checkpoint per run validates every suite; its Data Docs are rebuilt as a
+static site that renders offline (``jkn.quality.datadocs``).
+
+Every expectation carries a severity in its ``meta``: ``error`` stops the period from being
+published and alerts at once, ``warning`` is reported in the run's summary alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+Severity = Literal["error", "warning"]
+
+# rates published in [0, 1]. coverage_registered may exceed 1 (Lebong, 100.71%), and so may
+# activity_of_population: its numerator is BPJS's active cards, its denominator Dukcapil's
+# residents (a village where cards outnumber residents shows both above 1)
+BOUNDED_RATES = ("activity_of_registered", "coverage_reconciled", "activity_reconciled")
+UNBOUNDED_RATES = ("coverage_registered", "activity_of_population")
+MOVING_RATES = ("coverage_registered", "activity_of_population", "coverage_reconciled")
+
+
+class QualitySettings(BaseModel):
+    """Thresholds of the run's data-quality checks (typed flow parameters)."""
+
+    quarantine_rate_max: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="a source whose quarantined share of rows exceeds this fails the run",
+    )
+    quarantine_rate_max_by_source: dict[str, float] = Field(
+        default_factory=dict,
+        description="per-source overrides of quarantine_rate_max, e.g. {'dinsos_pbi': 0.1}",
+    )
+    movement_levels: list[str] = Field(
+        default_factory=lambda: ["province", "kabupaten"],
+        description="region levels whose month-on-month movement is bounded (a village of "
+        "200 people moves by more than a kab/kota of 400,000)",
+    )
+    population_change_max: float = Field(
+        default=0.05, ge=0, description="largest relative change of population in one month"
+    )
+    rate_change_max: float = Field(
+        default=0.05,
+        ge=0,
+        description="largest change of a coverage or activity rate in one month (0.05 = 5 pp)",
+    )
+    movement_severity: Severity = Field(
+        default="error", description="severity of a movement beyond its bound"
+    )
+
+    def quarantine_limit(self, source: str) -> float:
+        return self.quarantine_rate_max_by_source.get(source, self.quarantine_rate_max)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One declared expectation: a GX expectation class name, its arguments, its severity and
+    what it means for a BPJS analyst."""
+
+    kind: str
+    kwargs: dict[str, Any]
+    severity: Severity
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    frame: Callable[[CheckInputs], pl.DataFrame]
+    expectations: Callable[[QualitySettings], list[Expectation]]
+
+
+@dataclass
+class CheckInputs:
+    """What the suites look at: the period's built marts (not yet published), the previous
+    month's published coverage (if any) and the region codes found in the extracts."""
+
+    period: dt.date
+    marts: dict[str, pl.DataFrame]
+    previous_coverage: pl.DataFrame | None
+    extract_regions: pl.DataFrame  # region_code, region_level
+
+
+@dataclass
+class CheckOutcome:
+    """One expectation's result: counts and region codes only, never a person's data."""
+
+    suite: str
+    expectation: str
+    column: str | None
+    severity: Severity
+    success: bool
+    meaning: str
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckpointReport:
+    period: dt.date
+    outcomes: list[CheckOutcome]
+    data_docs: Path | None
+
+    @property
+    def errors(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "error"]
+
+    @property
+    def warnings(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "warning"]
+
+
+# --------------------------------------------------------------------------------------------
+# check frames
+
+
+def _coverage(inputs: CheckInputs) -> pl.DataFrame:
+    return inputs.marts["coverage"].select(
+        "region_code", "region_level", "population", "registered",
+        *UNBOUNDED_RATES, *BOUNDED_RATES,
+    )  # fmt: skip
+
+
+def _populated(inputs: CheckInputs) -> pl.DataFrame:
+    # a village can have cards and no resident (a card coded to it, nobody living there per
+    # Dukcapil); a kecamatan, kab/kota or province cannot
+    return _coverage(inputs).filter(pl.col("region_level") != "desa")
+
+
+def _bridge(inputs: CheckInputs) -> pl.DataFrame:
+    keys = ["region_code", "region_level"]
+    sums = inputs.marts["coverage_bridge"].group_by(keys).agg(pl.col("rows").sum().alias("bridge"))
+    registered = inputs.marts["coverage"].select(*keys, "registered")
+    return (
+        registered.join(sums, on=keys, how="full", coalesce=True)
+        .with_columns(
+            (pl.col("bridge").fill_null(0) - pl.col("registered").fill_null(0)).alias(
+                "bridge_minus_registered"
+            )
+        )
+        .sort(keys)
+    )
+
+
+def _regions(inputs: CheckInputs) -> pl.DataFrame:
+    published = inputs.marts["coverage"].select("region_code", "region_level").unique()
+    return (
+        inputs.extract_regions.join(
+            published.with_columns(pl.lit(True).alias("has_row")),
+            on=["region_code", "region_level"],
+            how="left",
+        )
+        .with_columns(pl.col("has_row").fill_null(False))
+        .sort("region_code")
+    )
+
+
+def _movement(inputs: CheckInputs) -> pl.DataFrame:
+    columns = ["region_code", "region_level", "population", *MOVING_RATES]
+    empty = pl.DataFrame(
+        schema={
+            "region_code": pl.String,
+            "region_level": pl.String,
+            "population_change": pl.Float64,
+            **{f"{r}_change": pl.Float64 for r in MOVING_RATES},
+        }
+    )
+    if inputs.previous_coverage is None or inputs.previous_coverage.is_empty():
+        return empty
+    now = inputs.marts["coverage"].select(columns)
+    before = inputs.previous_coverage.select(columns)
+    joined = now.join(before, on=["region_code", "region_level"], suffix="_before")
+    return joined.select(
+        "region_code",
+        "region_level",
+        (pl.col("population") / pl.col("population_before") - 1).alias("population_change"),
+        *[(pl.col(r) - pl.col(f"{r}_before")).alias(f"{r}_change") for r in MOVING_RATES],
+    ).sort("region_code")
+
+
+def _movement_at_levels(settings: QualitySettings) -> Callable[[CheckInputs], pl.DataFrame]:
+    def frame(inputs: CheckInputs) -> pl.DataFrame:
+        return _movement(inputs).filter(pl.col("region_level").is_in(settings.movement_levels))
+
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# suites
+
+
+def suites(settings: QualitySettings) -> list[Suite]:
+    """The marts' data-quality suites, in the order they are reported."""
+
+    def rates(_: QualitySettings) -> list[Expectation]:
+        bounded = [
+            Expectation(
+                "ExpectColumnValuesToBeBetween",
+                {"column": rate, "min_value": 0, "max_value": 1},
+                "error",
+                f"{rate} is a share and lies in [0, 1]",
+            )
+            for rate in BOUNDED_RATES
+        ]
+        unbounded = [
+            Expectation(
+                "ExpectColumnValuesToBeBetween",
+                {"column": rate, "min_value": 0},
+                "error",
+                f"{rate} is never negative (it may exceed 1: BPJS cards over Dukcapil residents)",
+            )
+            for rate in UNBOUNDED_RATES
+        ]
+        return [*bounded, *unbounded]
+
+    def populated(_: QualitySettings) -> list[Expectation]:
+        return [
+            Expectation(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "population", "min_value": 1},
+                "error",
+                "every kecamatan, kab/kota and province published has residents",
+            ),
+            Expectation(
+                "ExpectTableRowCountToBeBetween",
+                {"min_value": 1},
+                "error",
+                "the period publishes at least one region",
+            ),
+        ]
+
+    def bridge(_: QualitySettings) -> list[Expectation]:
+        return [
+            Expectation(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "bridge_minus_registered", "min_value": 0, "max_value": 0},
+                "error",
+                "each region's coverage bridge adds up to its registered cards",
+            )
+        ]
+
+    def regions(_: QualitySettings) -> list[Expectation]:
+        return [
+            Expectation(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "has_row", "value_set": [True]},
+                "error",
+                "every region found in the Dukcapil extract has a row in marts.coverage",
+            )
+        ]
+
+    def movement(s: QualitySettings) -> list[Expectation]:
+        bound = s.population_change_max
+        out = [
+            Expectation(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "population_change", "min_value": -bound, "max_value": bound},
+                s.movement_severity,
+                f"population moves by at most {bound:.0%} from the previous month",
+            )
+        ]
+        for rate in MOVING_RATES:
+            out.append(
+                Expectation(
+                    "ExpectColumnValuesToBeBetween",
+                    {
+                        "column": f"{rate}_change",
+                        "min_value": -s.rate_change_max,
+                        "max_value": s.rate_change_max,
+                    },
+                    s.movement_severity,
+                    f"{rate} moves by at most {s.rate_change_max * 100:.0f} pp from the "
+                    "previous month",
+                )
+            )
+        return out
+
+    return [
+        Suite("coverage_rates", "rates of marts.coverage", _coverage, rates),
+        Suite("populated_regions", "marts.coverage above village level", _populated, populated),
+        Suite("coverage_bridge", "marts.coverage_bridge against registered", _bridge, bridge),
+        Suite("extract_regions", "regions of the extract in marts.coverage", _regions, regions),
+        Suite(
+            "month_on_month",
+            f"movement from the previous month at levels {', '.join(settings.movement_levels)}",
+            _movement_at_levels(settings),
+            movement,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# running the checkpoint
+
+
+def gx_root(warehouse: Path) -> Path:
+    """The GX project beside the warehouse: suites, validation results and Data Docs."""
+    return warehouse.with_name(f"{warehouse.stem}.gx")
+
+
+def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -> CheckpointReport:
+    """Validate every suite in one checkpoint run, rebuild Data Docs offline, and report."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from jkn.quality.datadocs import make_offline
+
+    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    batches = root / "batches"
+    batches.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=root)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.config.analytics_enabled = False
+    context.variables.save()
+    source = context.data_sources.add_or_update_pandas_filesystem(
+        name="marts", base_directory=batches
+    )
+    declared = suites(settings)
+    definitions = []
+    meanings: dict[tuple[str, str, str | None], tuple[Severity, str]] = {}
+    for suite in declared:
+        suite.frame(inputs).write_parquet(batches / f"{suite.name}.parquet")
+        try:
+            asset = source.get_asset(suite.name)
+        except LookupError:
+            asset = source.add_parquet_asset(name=suite.name)
+        try:
+            batch = asset.get_batch_definition(suite.name)
+        except KeyError:
+            batch = asset.add_batch_definition_path(name=suite.name, path=f"{suite.name}.parquet")
+        gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
+        for expectation in suite.expectations(settings):
+            cls = getattr(gxe, expectation.kind)
+            gx_suite.add_expectation(
+                cls(
+                    **expectation.kwargs,
+                    meta={"severity": expectation.severity, "meaning": expectation.meaning},
+                )
+            )
+            column = expectation.kwargs.get("column")
+            meanings[(suite.name, _snake(expectation.kind), column)] = (
+                expectation.severity,
+                expectation.meaning,
+            )
+        gx_suite = context.suites.add_or_update(gx_suite)
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+            )
+        )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name="marts",
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="data_docs")],
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": 10,
+                "unexpected_index_column_names": ["region_code"],
+            },
+        )
+    )
+    result = checkpoint.run(
+        run_id=gx.RunIdentifier(run_name=f"{inputs.period:%Y-%m}", run_time=dt.datetime.now(dt.UTC))
+    )
+    outcomes = []
+    for validation in result.run_results.values():
+        suite_name = validation.suite_name
+        for r in validation.results:
+            config = r.expectation_config
+            column = config.kwargs.get("column")
+            severity, meaning = meanings.get(
+                (suite_name, config.type, column), ("error", config.type)
+            )
+            details = r.result or {}
+            # the regions that failed (codes only), else the values that did
+            indexed = details.get("partial_unexpected_index_list") or []
+            examples = [
+                str(i["region_code"]) if isinstance(i, dict) and "region_code" in i else str(i)
+                for i in indexed
+            ] or [str(v) for v in details.get("partial_unexpected_list") or []]
+            outcomes.append(
+                CheckOutcome(
+                    suite=suite_name,
+                    expectation=config.type,
+                    column=column,
+                    severity=severity,
+                    success=bool(r.success),
+                    meaning=meaning,
+                    unexpected_count=details.get("unexpected_count"),
+                    element_count=details.get("element_count"),
+                    examples=examples[:10],
+                )
+            )
+    site = _local_site(context)
+    if site is not None:
+        make_offline(site.parent)
+    return CheckpointReport(period=inputs.period, outcomes=outcomes, data_docs=site)
+
+
+def _local_site(context: Any) -> Path | None:
+    for site in context.get_docs_sites_urls():
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            return Path(url.removeprefix("file://"))
+    return None
+
+
+def _snake(name: str) -> str:
+    """ExpectColumnValuesToBeBetween → expect_column_values_to_be_between (GX's type)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
