@@ -119,11 +119,12 @@ def nik_for(kecamatan: str, dob: str, sex: str, serial: int) -> str:
     return f"{kecamatan.replace('.', '')}{dd:02d}{month}{year[2:]}{serial:04d}"
 
 
-def refresh(landing: Path, period: str, warehouse: Path):  # type: ignore[no-untyped-def]
-    """Run the monthly flow (inside the session's Prefect harness); return its summary."""
+def refresh(landing: Path, period: str, warehouse: Path, **settings: object):  # type: ignore[no-untyped-def]
+    """Run the monthly flow (inside the session's Prefect harness); return its summary.
+    ``settings``: further RefreshParameters fields (``quality=QualitySettings(...)``)."""
     from flows.monthly_refresh import RefreshParameters, monthly_refresh
 
-    params = RefreshParameters(period=period, landing=str(landing), warehouse=warehouse)
+    params = RefreshParameters(period=period, landing=str(landing), warehouse=warehouse, **settings)
     return monthly_refresh(params)
 
 

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from jkn.domain import BRIDGE_CATEGORIES, PBI_CATEGORIES
+from jkn.quality import QualitySettings
 from jkn.settings import restricted_path
 from tests.conftest import nik_for, read_table, refresh, write_csv
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.slow  # runs the Prefect flow (session harness)
 
 V1, V2 = "17.07.01.1004", "17.07.02.2001"  # two Lebong villages, two kecamatan
 ELSEWHERE = "17.02.06.1004"  # Rejang Lebong
+HAND_MADE = QualitySettings(quarantine_rate_max=1.0)
 KEC = "17.07.01"
 
 
@@ -135,8 +137,9 @@ def warehouse(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Path
     for period in ("2024-07", "2019-06"):
         deliver(root / "landing", period)
     target = root / "jkn.duckdb"
-    refresh(root / "landing", "2024-07", target)
-    refresh(root / "landing", "2019-06", target)
+    # a handful of hand-made rows, some quarantined on purpose: no quarantine-rate threshold
+    refresh(root / "landing", "2024-07", target, quality=HAND_MADE)
+    refresh(root / "landing", "2019-06", target, quality=HAND_MADE)
     return target
 
 
@@ -420,7 +423,7 @@ def edges(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Path:  #
     root = tmp_path_factory.mktemp("edges")
     deliver_edges(root / "landing", "2024-07")
     target = root / "jkn.duckdb"
-    refresh(root / "landing", "2024-07", target)
+    refresh(root / "landing", "2024-07", target, quality=HAND_MADE)
     return target
 
 

@@ -51,6 +51,11 @@ CDN_FILES: dict[str, str] = {
 
 # the remote logo (a tracking pixel in effect) and the newsletter form's link
 _REMOTE_IMG = re.compile(r"<img[^>]*src=\"https?://[^\"]*\"[^>]*>", re.IGNORECASE)
+# GX writes its own static files' addresses with a fixed number of "../" that is wrong for
+# validation pages one level deeper (the run name is a folder): re-anchor them at the site
+_SITE_STATIC = re.compile(r"(?P<attr>(?:src|href)=\")(?:\./|(?:\.\./)+)static/")
+# inline CSS that loads a remote image (GX's logo as a background)
+_REMOTE_CSS_URL = re.compile(r"url\(\s*['\"]?(https?://[^'\")\s]+)['\"]?\s*\)", re.IGNORECASE)
 _LOADED_REF = re.compile(
     r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=\"([^\"]+)\"", re.IGNORECASE
 )
@@ -76,21 +81,30 @@ def make_offline(site: Path) -> int:
     for page in sorted(site.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         relative = Path(os.path.relpath(target, page.parent)).as_posix()
+        to_site = Path(os.path.relpath(site, page.parent)).as_posix()
+        text = _SITE_STATIC.sub(rf"\g<attr>{to_site}/static/", text)
         for url, name in CDN_FILES.items():
             text = text.replace(f'"{url}"', f'"{relative}/{name}"')
         text = _REMOTE_IMG.sub("", text)
+        text = _REMOTE_CSS_URL.sub("none", text)
         remote = remote_assets(text)
         if remote:
             raise OfflineError(f"{page}: still loads {remote[0]} (add it to CDN_FILES)")
         page.write_text(text, encoding="utf-8")
         pages += 1
+    for sheet in sorted(site.rglob("*.css")):
+        css = sheet.read_text(encoding="utf-8")
+        if _REMOTE_CSS_URL.search(css):
+            sheet.write_text(_REMOTE_CSS_URL.sub("none", css), encoding="utf-8")
     return pages
 
 
 def remote_assets(html: str) -> list[str]:
-    """Addresses of scripts, stylesheets, images and frames a page loads from the network
-    (links a reader may click, such as GX's documentation, are not loaded and not listed)."""
-    return [url for url in _LOADED_REF.findall(html) if re.match(r"(?i)https?:|//", url)]
+    """Addresses of scripts, stylesheets, images, frames and inline-CSS images a page loads
+    from the network (links a reader may click, such as GX's documentation, are not loaded
+    and not listed)."""
+    loaded = [url for url in _LOADED_REF.findall(html) if re.match(r"(?i)https?:|//", url)]
+    return loaded + _REMOTE_CSS_URL.findall(html)
 
 
 def local_assets(html: str) -> list[str]:
