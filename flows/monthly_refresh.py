@@ -212,6 +212,23 @@ def monthly_refresh(params: RefreshParameters, period: str | None = None) -> Ref
             publish(built, params.warehouse)
             record_run(summary, params.warehouse, run)
             summary.published = True
+    except Exception as error:
+        # a bug, a full disk, a lock: alert too (the type only: an exception's text may quote
+        # a value), then let the run fail with the traceback in its logs
+        raise_alerts(
+            [
+                Alert(
+                    severity="error",
+                    period=period,
+                    source="marts",
+                    check="unexpected_failure",
+                    summary=f"{type(error).__name__} while building, checking or publishing; "
+                    "nothing of the period was published",
+                    where=f"the logs of flow run {run}",
+                )
+            ]
+        )
+        raise
     finally:
         warnings = [a for a in summary.alerts if a.severity == "warning"]
         if warnings:
