@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from jkn.alerts import ALERT_BLOCK_ENV, Alert, block_reference
+from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
+from jkn.lock import refresh_lock
 from jkn.quality import CheckpointReport, QualitySettings
 from jkn.settings import SOURCES, restricted_path, store_path
 from jkn.version import code_fingerprint, inputs_fingerprint
@@ -44,6 +46,12 @@ def check_month(value: str) -> str:
     """``value`` if it is a month ``YYYY-MM``; a ValueError naming it otherwise."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise ValueError(f"period must be YYYY-MM, got {value!r}")
+    this_month = f"{dt.datetime.now(ZoneInfo('Asia/Jakarta')).date():%Y-%m}"
+    if value > this_month:
+        raise ValueError(
+            f"period {value} is in the future (this month is {this_month}): an extract "
+            "describes a month that has begun"
+        )
     return value
 
 
@@ -123,6 +131,16 @@ def _pull_validate_stage(params: RefreshParameters, period: str, source: str) ->
     received = None
     try:
         received = fetch_extract(params.landing, period, source, store, params.accept_redelivery)
+    except ExtractError as error:
+        return record_failure(source, error.check, str(error), None, period, params.warehouse)
+    except Exception as error:  # transport: still failing after the task's retries
+        message = (
+            f"{params.landing}: the {source} extract for {period} could not be fetched "
+            f"({type(error).__name__}: {str(error)[:200]}), after retries. What to do: check "
+            "that the landing server is up and reachable from the worker, then run again."
+        )
+        return record_failure(source, "landing_reachable", message, None, period, params.warehouse)
+    try:
         return validate_and_stage(received, period, params.warehouse)
     except ExtractError as error:
         return record_failure(source, error.check, str(error), received, period, params.warehouse)
@@ -185,8 +203,14 @@ def monthly_refresh(params: RefreshParameters, period: str | None = None) -> Ref
     """
     period = check_month(period) if period else (params.period or previous_month())
     warm_import("great_expectations")  # ~8 s of imports, overlapped with validation
-    block = block_reference(params.alert_block)
     run = run_name()
+    # one refresh of a warehouse at a time: a second one refuses, naming the first
+    with refresh_lock(params.warehouse, f"monthly-refresh {period}, run {run}"):
+        return _refresh(params, period, run)
+
+
+def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary:
+    block = block_reference(params.alert_block)
     summary = RefreshSummary(period=period, sources=[])
 
     def raise_alerts(alerts: list[Alert]) -> None:
@@ -206,10 +230,12 @@ def monthly_refresh(params: RefreshParameters, period: str | None = None) -> Ref
         # never publish a period reconciled from part of its sources
         if not summary.errors:
             built = build_marts(period, params.warehouse)
+            failpoint("built")
             report = check_marts(built, period, params.warehouse, params.quality)
             raise_alerts(mart_alerts(report, period))
         if not summary.errors and built is not None:
             publish(built, params.warehouse)
+            failpoint("published")
             record_run(summary, params.warehouse, run)
             summary.published = True
     except Exception as error:

@@ -216,6 +216,12 @@ class PersonRecord(pa.DataFrameModel):
         """The row names the person."""
         return _select(data, pl.col("nama").is_not_null())
 
+    @pa.dataframe_check(name="name_not_too_long")
+    def name_not_too_long(cls, data: PolarsData) -> pl.LazyFrame:
+        """A name is at most 150 characters: a longer cell is a pasted paragraph, a joined
+        row or an injected payload, not a person's name."""
+        return _select(data, pl.col("nama").str.len_chars() <= 150)
+
     @pa.dataframe_check(name="dob_present")
     def dob_present(cls, data: PolarsData) -> pl.LazyFrame:
         """The date of birth is given."""

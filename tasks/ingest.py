@@ -16,6 +16,7 @@ import polars as pl
 from prefect import task
 from pydantic import BaseModel, Field
 
+from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.ingest.landing import ReceivedFile, receive_extract
 from jkn.ingest.readers import read_extract
@@ -283,3 +284,4 @@ def _stage(
         # published to marts.data_quality with the period's other marts, never on its own
         replace_slice(con, "audit.data_quality", data_quality_rows(result, source, period), where)
         con.execute("commit")
+    failpoint(f"staged:{source}")

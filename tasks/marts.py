@@ -9,8 +9,9 @@ from prefect import task
 from jkn.resolve import resolve_persons
 from jkn.settings import restricted_path
 from tasks import run_logger
-from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, connect, period_date
-from warehouse.build import BuiltPeriod, build_period, load_reference, publish_marts, store_lists
+from warehouse import RESTRICTED_LAYERS, connect, period_date
+from warehouse.build import BuiltPeriod, build_period, load_reference, store_lists
+from warehouse.publish import publish_period
 
 
 def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def]
@@ -50,6 +51,6 @@ def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
 
 @task(name="publish_marts")
 def publish(built: BuiltPeriod, warehouse: Path) -> None:
-    """Replace the period in every mart of the warehouse, in one transaction."""
-    with connect(warehouse, PUBLIC_LAYERS, private=False) as con:
-        publish_marts(con, built)
+    """Replace the period in every mart: the next warehouse file is built beside the current
+    one and renamed over it (readers are never blocked, never see half a period)."""
+    publish_period(warehouse, built.period, built.marts)

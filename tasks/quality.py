@@ -19,8 +19,9 @@ from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root,
 from jkn.settings import restricted_path
 from tasks import run_logger
 from tasks.ingest import SourceSummary
-from warehouse import PUBLIC_LAYERS, RESTRICTED_LAYERS, check_sql, connect, period_date
+from warehouse import RESTRICTED_LAYERS, check_sql, connect, period_date
 from warehouse.build import BuiltPeriod
+from warehouse.publish import read_only
 
 
 def source_alerts(summary: SourceSummary, period: str, settings: QualitySettings) -> list[Alert]:
@@ -111,8 +112,9 @@ def check_marts(
         regions = con.sql(check_sql("extract_regions"), params={"period": day}).pl()
     previous_day = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     previous = None
-    if warehouse.exists():
-        with connect(warehouse, PUBLIC_LAYERS, private=False) as con:
+    con = read_only(warehouse)
+    if con is not None:
+        with con:
             previous = con.sql(
                 "select * from marts.coverage where period = $period",
                 params={"period": previous_day},

@@ -1,8 +1,8 @@
 """Build one period's marts and officers' lists from staging, in the restricted file.
 
 Intermediate models run as temporary tables; each mart and list model is a ``select`` over
-them. Nothing here writes the warehouse BI reads: :func:`publish_marts` does, for one period,
-in one transaction.
+them. Nothing here writes the warehouse BI reads: :func:`warehouse.publish.publish_period`
+does, for one period.
 """
 
 from __future__ import annotations
@@ -99,15 +99,3 @@ def store_lists(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:
         replace_slice(con, f"lists.{name}", frame, {"period": built.period})
         built.list_rows[name] = frame.height
     built.lists = {}
-
-
-def publish_marts(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:
-    """Replace the period's slice of every mart, all in one transaction on the warehouse."""
-    con.execute("begin transaction")
-    try:
-        for name, frame in built.marts.items():
-            replace_slice(con, f"marts.{name}", frame, {"period": built.period})
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

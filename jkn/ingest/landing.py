@@ -60,7 +60,7 @@ def find_extract(landing: str, period: str, source: str) -> str | None:
     for ext in EXTENSIONS:
         url = _join(landing, period, f"{source}.{ext}")
         fs, path = fsspec.core.url_to_fs(url)
-        if fs.exists(path):
+        if fs.exists(path) or _exists_over_http(fs, path):
             found.append(url)
     if len(found) > 1:
         raise ExtractError(
@@ -71,6 +71,20 @@ def find_extract(landing: str, period: str, source: str) -> str | None:
             action="remove the files that are not the extract of this period",
         )
     return found[0] if found else None
+
+
+def _exists_over_http(fs: fsspec.AbstractFileSystem, path: str) -> bool:
+    """fsspec's HTTP ``exists`` says False for a 503 as for a 404: ask for one byte so that a
+    server error raises (and the fetch is retried) instead of reading as "no file"."""
+    if not {"http", "https"} & set(
+        fs.protocol if isinstance(fs.protocol, tuple) else [fs.protocol]
+    ):
+        return False
+    try:
+        fs.cat_file(path, start=0, end=1)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _manifest_path(store: Path, period: str) -> Path:

@@ -361,32 +361,47 @@ def read_csv(
 def read_xlsx(
     path: Path, source: str, required: tuple[str, ...], optional: tuple[str, ...]
 ) -> RawExtract:
-    """Read the first sheet of an XLSX extract, header on row 1, every cell as text."""
+    """Read an XLSX extract, header on row 1, every cell as text: the first sheet whose header
+    names the source's required columns (a cover or notes sheet placed first is skipped)."""
     import fastexcel
 
     file = path.name
     try:
         reader = fastexcel.read_excel(path)
-        sheet = reader.load_sheet(0, header_row=None, dtypes="string")
-        table = sheet.to_polars()
+        sheets = [
+            reader.load_sheet(i, header_row=None, dtypes="string").to_polars()
+            for i in range(len(reader.sheet_names))
+        ]
     except Exception as err:  # fastexcel raises its own hierarchy; any failure means unreadable
         raise _unreadable(
             file,
             f"not a readable XLSX workbook ({type(err).__name__})",
-            "an .xlsx workbook with the extract on its first sheet",
+            "an .xlsx workbook with the extract on one sheet, header on row 1",
             "open it in a spreadsheet program and save it again as .xlsx",
         ) from None
-    if table.height == 0:
+    filled = [(name, t) for name, t in zip(reader.sheet_names, sheets, strict=True) if t.height]
+    if not filled:
         raise ExtractError(
             file=file,
             check="header_present",
-            problem="the first sheet is empty",
+            problem="every sheet is empty",
             expected="a header row on row 1 and one row per record below it",
-            action=f"check that the extract is on the first sheet (sheets: "
-            f"{', '.join(reader.sheet_names)})",
+            action=f"check the workbook (sheets: {', '.join(reader.sheet_names)})",
         )
-    headers = [str(v) if v is not None else "" for v in table.row(0)]
-    positions, ignored, missing_optional = map_headers(source, headers, required, optional, file)
+    first_error: ExtractError | None = None
+    for sheet_name, table in filled:
+        headers = [str(v) if v is not None else "" for v in table.row(0)]
+        try:
+            positions, ignored, missing_optional = map_headers(
+                source, headers, required, optional, f"{file}, sheet '{sheet_name}'"
+            )
+        except ExtractError as err:
+            first_error = first_error or err
+            continue
+        break
+    else:
+        assert first_error is not None
+        raise first_error
     names = table.columns
     frame = (
         table.slice(1)
@@ -402,7 +417,7 @@ def read_xlsx(
         encoding="xlsx",
         ignored_columns=ignored,
         missing_optional=missing_optional,
-        notes=[f"sheet '{reader.sheet_names[0]}'"],
+        notes=[f"sheet '{sheet_name}'"],
     )
 
 
