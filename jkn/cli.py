@@ -293,6 +293,34 @@ def alerts_test(
     console.print(f"Delivered through {reference}.")
 
 
+lists_app = typer.Typer(help="Officers' lists (personal data; restricted file).")
+app.add_typer(lists_app, name="lists")
+
+
+@lists_app.command("export")
+def lists_export(
+    name: Annotated[
+        str,
+        typer.Argument(help="outreach, cleanup, double_funding, pbi_reconciliation or link_review"),
+    ],
+    period: Annotated[str, typer.Option(help="YYYY-MM")],
+    out: Annotated[Path, typer.Option(help="a .csv or .xlsx file to write (owner-only)")],
+    warehouse: Annotated[Path, typer.Option(help="the warehouse DuckDB file")] = (
+        DEFAULT_WAREHOUSE
+    ),
+    region: Annotated[str | None, typer.Option(help="one kab/kota, e.g. 16.08")] = None,
+) -> None:
+    """Export one list for officers: formula injection neutralised, file owner-only."""
+    from jkn.exports import ExportError, export_list
+
+    try:
+        rows = export_list(warehouse, name, period, out, region)
+    except ExportError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=2) from None
+    console.print(f"Wrote {rows:,} rows of {name} {period} to {out} (owner-only).")
+
+
 @app.command("backfill")
 def backfill_command(
     start: Annotated[str, typer.Option(help="first month, YYYY-MM")],

@@ -72,6 +72,7 @@ class Stack:
     landing: Path
     warehouse: Path
     receiver: Receiver
+    logs: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -162,9 +163,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     receiver = Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    stack = Stack(env=env, landing=landing, warehouse=warehouse, receiver=receiver)
     logs = tmp / "logs"
     logs.mkdir()
+    stack = Stack(env=env, landing=landing, warehouse=warehouse, receiver=receiver, logs=logs)
     try:
         server = subprocess.Popen(
             [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -285,15 +286,31 @@ def test_a_broken_extract_fails_the_run_and_alerts_with_what_to_do(
     assert published["n"][0] == 0
 
 
-def test_alerts_carry_no_personal_data(stack: Stack, broken_run: dict) -> None:
+def test_alerts_logs_artifacts_and_data_docs_carry_no_personal_data(
+    stack: Stack, good_run: dict, broken_run: dict
+) -> None:
     import polars as pl
 
-    persons = pl.read_parquet(stack.landing / "_truth" / GOOD / "persons.parquet")
-    text = json.dumps(stack.receiver.received)
-    niks = persons["nik"].drop_nulls().to_list()
-    names = persons["name"].drop_nulls().to_list()
-    assert not [n for n in niks if n in text]
-    assert not [n for n in names if len(n) > 6 and n in text]
+    texts = {
+        "alerts": json.dumps(stack.receiver.received),
+        "artifacts": json.dumps([good_run["artifacts"], broken_run["artifacts"]]),
+        **{f"log {p.name}": p.read_text(errors="replace") for p in stack.logs.iterdir()},
+        **{
+            f"data docs {p.name}": p.read_text(errors="replace")
+            for p in stack.warehouse.with_name("jkn.gx").rglob("*.html")
+        },
+    }
+    assert any("Flow run" in text for name, text in texts.items() if name.startswith("log"))
+    identities = []
+    for period in (GOOD, BROKEN):
+        persons = pl.read_parquet(stack.landing / "_truth" / period / "persons.parquet")
+        identities += persons["nik"].drop_nulls().to_list()
+        identities += [n for n in persons["name"].drop_nulls().to_list() if len(n) > 8]
+    for name, text in texts.items():
+        leaked = [i for i in set(identities) if i in text]
+        assert leaked == [], (
+            f"{name}: {len(leaked)} identities, e.g. a value of length {len(leaked[0])}"
+        )
 
 
 def test_a_backfill_skips_months_whose_inputs_and_code_are_unchanged(
