@@ -21,6 +21,7 @@ from jkn.ingest.errors import ExtractError
 from jkn.lock import refresh_lock
 from jkn.quality import CheckpointReport, QualitySettings
 from jkn.settings import SOURCES, restricted_path, store_path
+from jkn.timeline import stage
 from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
 from tasks.marts import build_marts, publish
@@ -130,7 +131,10 @@ def _pull_validate_stage(params: RefreshParameters, period: str, source: str) ->
     store = store_path(params.warehouse)
     received = None
     try:
-        received = fetch_extract(params.landing, period, source, store, params.accept_redelivery)
+        with stage("pull"):
+            received = fetch_extract(
+                params.landing, period, source, store, params.accept_redelivery
+            )
     except ExtractError as error:
         return record_failure(source, error.check, str(error), None, period, params.warehouse)
     except Exception as error:  # transport: still failing after the task's retries
@@ -141,7 +145,8 @@ def _pull_validate_stage(params: RefreshParameters, period: str, source: str) ->
         )
         return record_failure(source, "landing_reachable", message, None, period, params.warehouse)
     try:
-        return validate_and_stage(received, period, params.warehouse)
+        with stage("validate"):
+            return validate_and_stage(received, period, params.warehouse)
     except ExtractError as error:
         return record_failure(source, error.check, str(error), received, period, params.warehouse)
 

@@ -204,6 +204,17 @@ alerts_app = typer.Typer(
 app.add_typer(alerts_app, name="alerts")
 
 
+def _secret(variable: str) -> str:
+    """A secret from the environment (never from argv, which other users can read in ps)."""
+    import os
+
+    value = os.environ.get(variable)
+    if not value:
+        console.print(f"[red]{variable} is not set[/red]")
+        raise typer.Exit(code=2)
+    return value
+
+
 def _block_saved(reference: str) -> None:
     console.print(f"Saved notification block [bold]{reference}[/bold].")
     console.print(f"Give it to the worker: export JKN_ALERT_BLOCK={reference}")
@@ -219,15 +230,9 @@ def alerts_webhook(
     ] = None,
 ) -> None:
     """Alerts as a JSON POST {subject, body, source} to a webhook."""
-    import os
-
     from jkn.alert_blocks import save_webhook
 
-    token = os.environ.get(token_env) if token_env else None
-    if token_env and not token:
-        console.print(f"[red]{token_env} is not set[/red]")
-        raise typer.Exit(code=2)
-    _block_saved(save_webhook(url, name, token))
+    _block_saved(save_webhook(url, name, _secret(token_env) if token_env else None))
 
 
 @alerts_app.command("slack")
@@ -238,15 +243,9 @@ def alerts_slack(
     name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
 ) -> None:
     """Alerts to a Slack channel (the webhook URL is read from the environment, never argv)."""
-    import os
-
     from jkn.alert_blocks import save_slack
 
-    url = os.environ.get(url_env)
-    if not url:
-        console.print(f"[red]{url_env} is not set[/red]")
-        raise typer.Exit(code=2)
-    _block_saved(save_slack(url, name))
+    _block_saved(save_slack(_secret(url_env), name))
 
 
 @alerts_app.command("email")
@@ -259,15 +258,9 @@ def alerts_email(
     name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
 ) -> None:
     """Alerts by e-mail through SendGrid."""
-    import os
-
     from jkn.alert_blocks import save_email
 
-    key = os.environ.get(api_key_env)
-    if not key:
-        console.print(f"[red]{api_key_env} is not set[/red]")
-        raise typer.Exit(code=2)
-    _block_saved(save_email(key, sender, to, name))
+    _block_saved(save_email(_secret(api_key_env), sender, to, name))
 
 
 @alerts_app.command("test")
@@ -291,6 +284,24 @@ def alerts_test(
         console.print(f"[red]Not delivered through {reference or '(no block configured)'}[/red]")
         raise typer.Exit(code=1)
     console.print(f"Delivered through {reference}.")
+
+
+@app.command("bench")
+def bench_command(
+    persons: Annotated[
+        list[int] | None,
+        typer.Option(help="residents per benchmark size (repeatable); default 0.1M, 1M, 3M"),
+    ] = None,
+    workdir: Annotated[Path, typer.Option(help="where the benchmark writes")] = Path("data/bench"),
+) -> None:
+    """The whole monthly flow at several sizes, per stage, against DuckDB's bare read."""
+    from jkn.bench.pipeline import benchmark, markdown
+
+    sizes = persons or [100_000, 1_000_000, 3_000_000]
+    with console.status(f"Benchmarking {', '.join(f'{n:,}' for n in sizes)} persons …"):
+        results = benchmark(workdir, sizes)
+    console.print(markdown(results))
+    console.print(f"Written: {workdir / 'results.md'}, {workdir / 'results.json'}")
 
 
 lists_app = typer.Typer(help="Officers' lists (personal data; restricted file).")

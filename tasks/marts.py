@@ -8,6 +8,7 @@ from prefect import task
 
 from jkn.resolve import resolve_persons
 from jkn.settings import restricted_path
+from jkn.timeline import stage
 from tasks import run_logger
 from warehouse import RESTRICTED_LAYERS, connect, period_date
 from warehouse.build import BuiltPeriod, build_period, load_reference, store_lists
@@ -36,9 +37,10 @@ def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
         load_reference(con)
         con.execute("begin transaction")
         methods = resolve_persons(con, day)
-        built = build_period(con, day, population_snapshot(con, period))
-        store_lists(con, built)
-        con.execute("commit")
+        with stage("marts"):
+            built = build_period(con, day, population_snapshot(con, period))
+            store_lists(con, built)
+            con.execute("commit")
     logger.info(
         "%s: rows resolved by %s; marts %s; lists %s",
         period,
@@ -53,4 +55,5 @@ def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
 def publish(built: BuiltPeriod, warehouse: Path) -> None:
     """Replace the period in every mart: the next warehouse file is built beside the current
     one and renamed over it (readers are never blocked, never see half a period)."""
-    publish_period(warehouse, built.period, built.marts)
+    with stage("publish"):
+        publish_period(warehouse, built.period, built.marts)

@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from jkn.alerts import Alert, deliver
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root, run_checkpoint
 from jkn.settings import restricted_path
+from jkn.timeline import stage
 from tasks import run_logger
 from tasks.ingest import SourceSummary
 from warehouse import RESTRICTED_LAYERS, check_sql, connect, period_date
@@ -122,7 +123,8 @@ def check_marts(
     inputs = CheckInputs(
         period=day, marts=built.marts, previous_coverage=previous, extract_regions=regions
     )
-    report = run_checkpoint(inputs, settings, gx_root(warehouse))
+    with stage("checks"):
+        report = run_checkpoint(inputs, settings, gx_root(warehouse))
     run_logger().info(
         "%s: %d expectations, %d failed as errors, %d as warnings; Data Docs %s",
         period,

@@ -15,6 +15,7 @@ import datetime as dt
 import duckdb
 
 from jkn.link import link_period
+from jkn.timeline import stage
 from warehouse import model_sql
 
 
@@ -27,13 +28,17 @@ def resolve_persons(
     linked by name, birth date, sex and place (:mod:`jkn.link`). Call inside a transaction on
     the restricted file.
     """
-    con.execute("delete from intermediate.row_person where period = $period", {"period": period})
-    con.execute(
-        "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
-        {"period": period},
-    )
+    with stage("resolve"):
+        con.execute(
+            "delete from intermediate.row_person where period = $period", {"period": period}
+        )
+        con.execute(
+            "insert into intermediate.row_person by name " + model_sql("resolve", "by_nik"),
+            {"period": period},
+        )
     if link:
-        link_period(con, period)
+        with stage("link"):
+            link_period(con, period)
     counts = con.execute(
         "select method, count(*) from intermediate.row_person where period = $period "
         "group by method order by method",
