@@ -27,7 +27,8 @@ def test_a_small_benchmark_reports_every_stage(tmp_path: Path) -> None:
     (result,) = benchmark(tmp_path, [3_000])
     assert [s.stage for s in result.stages] == list(STAGES)
     assert result.rows > 3_000
-    assert all(s.seconds > 0 and s.peak_rss_gb > 0 for s in result.stages)
+    assert all(s.seconds >= 0 and s.peak_rss_gb > 0 for s in result.stages)
+    assert sum(s.seconds for s in result.stages) > 0
     assert result.bare_read_seconds > 0 and result.ratio_to_bare_read > 1
     assert result.stages_seconds <= result.pipeline_seconds + 0.01
     report = json.loads((tmp_path / "results.json").read_text())
