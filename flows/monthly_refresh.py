@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from prefect import flow, task
+from prefect import flow
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field, field_validator
 
@@ -20,11 +20,10 @@ from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.lock import refresh_lock
 from jkn.quality import CheckpointReport, QualitySettings
-from jkn.settings import SOURCES, restricted_path, store_path
+from jkn.settings import SOURCES, store_path
 from jkn.timeline import stage
-from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
-from tasks.marts import build_marts, publish
+from tasks.marts import build_marts, publish, record_run
 from tasks.quality import (
     check_marts,
     mart_alerts,
@@ -32,7 +31,6 @@ from tasks.quality import (
     send_alert,
     source_alerts,
 )
-from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
 from warehouse.build import BuiltPeriod
 
 
@@ -163,35 +161,6 @@ def run_name() -> str:
     return flow_run.get_name() or "local"
 
 
-@task(name="record_published_run")
-def record_run(summary: RefreshSummary, warehouse: Path, run: str) -> str:
-    """Note in ``audit.runs`` which inputs and code the published period was built from."""
-    import datetime as dt
-
-    import polars as pl
-
-    files = {s.source: s.sha256 or "" for s in summary.sources}
-    code = code_fingerprint()
-    fingerprint = inputs_fingerprint(code, files)
-    row = pl.DataFrame(
-        [
-            {
-                "period": period_date(summary.period),
-                "fingerprint": fingerprint,
-                "code_version": code,
-                "sources": [f"{k}={v}" for k, v in sorted(files.items())],
-                "flow_run": run,
-                "published_at": dt.datetime.now(dt.UTC),
-            }
-        ]
-    )
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
-        con.execute("begin transaction")
-        replace_slice(con, "audit.runs", row, {"period": period_date(summary.period)})
-        con.execute("commit")
-    return fingerprint
-
-
 @flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
 def monthly_refresh(params: RefreshParameters, period: str | None = None) -> RefreshSummary:
     """Pull the period's three extracts, validate every row, load staging, resolve rows to
@@ -240,9 +209,10 @@ def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary
             raise_alerts(mart_alerts(report, period))
         if not summary.errors and built is not None:
             publish(built, params.warehouse)
-            failpoint("published")
-            record_run(summary, params.warehouse, run)
             summary.published = True
+            failpoint("published")
+            files = {source.source: source.sha256 or "" for source in summary.sources}
+            record_run(period, files, params.warehouse, run)
     except Exception as error:
         # a bug, a full disk, a lock: alert too (the type only: an exception's text may quote
         # a value), then let the run fail with the traceback in its logs
@@ -254,7 +224,11 @@ def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary
                     source="marts",
                     check="unexpected_failure",
                     summary=f"{type(error).__name__} while building, checking or publishing; "
-                    "nothing of the period was published",
+                    + (
+                        "the marts were published, audit.runs was not written"
+                        if summary.published
+                        else "nothing of the period was published"
+                    ),
                     where=f"the logs of flow run {run}",
                 )
             ]

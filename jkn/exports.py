@@ -19,7 +19,7 @@ import polars as pl
 from jkn.settings import restricted_path
 
 LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = r"^([=+\-@\t\r])"  # a cell a spreadsheet would run as a formula
 
 
 class ExportError(RuntimeError):
@@ -28,15 +28,8 @@ class ExportError(RuntimeError):
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
     """Text cells that would run as a spreadsheet formula get a leading apostrophe."""
-    texts = []
-    for name, dtype in frame.schema.items():
-        if dtype == pl.String:
-            col = pl.col(name)
-            risky = col.str.starts_with(FORMULA_START[0])
-            for prefix in FORMULA_START[1:]:
-                risky = risky | col.str.starts_with(prefix)
-            texts.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name))
-    return frame.with_columns(texts) if texts else frame
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(pl.col(texts).str.replace(FORMULA_START, "'$1"))
 
 
 def read_list(warehouse: Path, name: str, period: str, region: str | None = None) -> pl.DataFrame:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import polars as pl
 from prefect import task
 
 from jkn.resolve import resolve_persons
 from jkn.settings import restricted_path
 from jkn.timeline import stage
+from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks import run_logger
-from warehouse import RESTRICTED_LAYERS, connect, period_date
+from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
 from warehouse.build import BuiltPeriod, build_period, load_reference, store_lists
 from warehouse.publish import publish_period
 
@@ -57,3 +60,28 @@ def publish(built: BuiltPeriod, warehouse: Path) -> None:
     one and renamed over it (readers are never blocked, never see half a period)."""
     with stage("publish"):
         publish_period(warehouse, built.period, built.marts)
+
+
+@task(name="record_published_run")
+def record_run(period: str, files: dict[str, str], warehouse: Path, run: str) -> str:
+    """Note in ``audit.runs`` which inputs (source → file SHA-256) and code the published
+    period was built from; the backfill compares against it."""
+    code = code_fingerprint()
+    fingerprint = inputs_fingerprint(code, files)
+    row = pl.DataFrame(
+        [
+            {
+                "period": period_date(period),
+                "fingerprint": fingerprint,
+                "code_version": code,
+                "sources": [f"{k}={v}" for k, v in sorted(files.items())],
+                "flow_run": run,
+                "published_at": dt.datetime.now(dt.UTC),
+            }
+        ]
+    )
+    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+        con.execute("begin transaction")
+        replace_slice(con, "audit.runs", row, {"period": period_date(period)})
+        con.execute("commit")
+    return fingerprint

@@ -136,9 +136,10 @@ def check_marts(
     return report
 
 
-@task(name="send_alert", retries=2, retry_delay_seconds=[5, 30])
+@task(name="send_alert")
 def send_alert(alerts: list[Alert], run: str, block: str | None) -> bool:
-    """Deliver one message (one error, or a run's warnings) through the notification block."""
+    """Deliver one message (one error, or a run's warnings) through the notification block,
+    and log each alert. Never raises (see :func:`jkn.alerts.deliver`): False if undelivered."""
     delivered = deliver(alerts, run, block)
     logger = run_logger()
     for alert in alerts:

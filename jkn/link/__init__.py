@@ -109,6 +109,12 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
         "create or replace temp macro jkn_core_key(n) as coalesce(nullif(array_to_string("
         f"list_filter(jkn_tokens(n), lambda t: t not in ({common})), ''), ''), jkn_name_key(n))"
     )
+    # what both sides compare, normalised one way: the name's keys and the place's levels
+    con.execute(
+        "create or replace temp macro jkn_comparable(n, village) as {"
+        "'name_key': jkn_name_key(n), 'core_key': jkn_core_key(n), 'tokens': jkn_tokens(n), "
+        "'kecamatan': left(village, 6), 'kabupaten': left(village, 4)}"
+    )
     # the blocking rules behind a pair, from its bits (the order of 03_candidates.sql)
     names = ", ".join(_quote(rule) for rule in BLOCKING_RULES)
     con.execute(

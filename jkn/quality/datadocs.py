@@ -80,8 +80,8 @@ def make_offline(site: Path) -> int:
     pages = 0
     for page in sorted(site.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
-        relative = Path(os.path.relpath(target, page.parent)).as_posix()
         to_site = Path(os.path.relpath(site, page.parent)).as_posix()
+        relative = f"{to_site}/{VENDOR.as_posix()}"
         text = _SITE_STATIC.sub(rf"\g<attr>{to_site}/static/", text)
         for url, name in CDN_FILES.items():
             text = text.replace(f'"{url}"', f'"{relative}/{name}"')

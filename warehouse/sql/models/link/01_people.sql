@@ -27,14 +27,10 @@ with rows as (
 final as (
     select
         nik,
-        jkn_name_key(nama) as name_key,
-        jkn_core_key(nama) as core_key,
-        jkn_tokens(nama) as tokens,
+        unnest(jkn_comparable(nama, village)),
         dob,
         sex,
         village,
-        left(village, 6) as kecamatan,
-        left(village, 4) as kabupaten,
         no_kk
     from rows
     qualify row_number() over (partition by nik order by pref, line) = 1

@@ -43,14 +43,10 @@ final as (
             || strftime(dob, '%m%y'),
             false
         ) as nik_consistent,
-        jkn_name_key(nama) as name_key,
-        jkn_core_key(nama) as core_key,
-        jkn_tokens(nama) as tokens,
+        unnest(jkn_comparable(nama, village)),
         dob,
         sex,
         village,
-        left(village, 6) as kecamatan,
-        left(village, 4) as kabupaten,
         no_kk
     from checked
     where not resolves or nik_conflict

@@ -27,6 +27,10 @@ measured as (
         r.nik_conflict,
         r.nik_consistent,
         left(r.nik, 6) = r.kecamatan as nik_in_kecamatan,
+        -- the NIKs' edit distance, once per pair, where the row's NIK can be evidence at all
+        case
+            when r.nik <> p.nik and not r.nik_conflict then damerau_levenshtein(r.nik, p.nik)
+        end as nik_edits,
         p.nik as p_nik,
         r.sex as r_sex,
         p.sex as p_sex,
@@ -73,8 +77,7 @@ compared as (
             when nik_conflict then 'missing'
             -- two people born the same day in one kecamatan differ only in the serial: an
             -- edit there is weak evidence, an edit in the region or date part strong
-            when damerau_levenshtein(r_nik, p_nik) = 1 and left(r_nik, 12) = left(p_nik, 12)
-                then 'one_edit_serial'
+            when nik_edits = 1 and left(r_nik, 12) = left(p_nik, 12) then 'one_edit_serial'
             -- a NIK whose region part is the row's own kecamatan and whose date part is the
             -- row's own birth date and sex is the row's NIK as issued: one digit away from a
             -- neighbour's in those parts (same serial, next kecamatan code or next day), it
@@ -82,14 +85,14 @@ compared as (
             when nik_consistent and nik_in_kecamatan then 'different'
             -- a digit off in the region part while the row lives in another kecamatan than
             -- the candidate: the place disagrees twice, the NIK is likely a neighbour's
-            when damerau_levenshtein(r_nik, p_nik) = 1 and left(r_nik, 6) <> left(p_nik, 6)
+            when nik_edits = 1 and left(r_nik, 6) <> left(p_nik, 6)
                 and r_village is not null and left(r_village, 6) <> left(p_village, 6)
                 then 'one_edit_region_elsewhere'
-            when damerau_levenshtein(r_nik, p_nik) = 1 then 'one_edit'
+            when nik_edits = 1 then 'one_edit'
             -- a NIK that agrees with its own row's birth date and sex and is two digits from
             -- the candidate's is another person's NIK, not a typo of this one
             when nik_consistent then 'different'
-            when damerau_levenshtein(r_nik, p_nik) = 2 then 'two_edits'
+            when nik_edits = 2 then 'two_edits'
             else 'different'
         end as nik_level,
         case
