@@ -68,6 +68,12 @@ class RunSettings(BaseModel):
         default_factory=QualitySettings,
         description="thresholds of the quarantine and marts checks",
     )
+    fan_out_regions: bool = Field(
+        default=False,
+        description="score the record linkage region by region as separate tasks on the "
+        "flow's task runner (a DaskTaskRunner spreads them over its workers; see "
+        "ARCHITECTURE.md, 'Beyond one machine')",
+    )
     alert_block: str | None = Field(
         default=None,
         description="Prefect notification block for alerts, '<block-type-slug>/<name>' "
@@ -99,6 +105,11 @@ class RefreshSummary(BaseModel):
     sources: list[SourceSummary]
     published: bool = False
     alerts: list[Alert] = Field(default_factory=list)
+    fan_out: dict[str, int] | None = Field(
+        default=None,
+        description="with fan_out_regions: regions whose linkage was scored as tasks, and the "
+        "worker processes that ran them",
+    )
 
     @property
     def failed(self) -> list[SourceSummary]:
@@ -203,7 +214,8 @@ def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary
     try:
         # never publish a period reconciled from part of its sources
         if not summary.errors:
-            built = build_marts(period, params.warehouse)
+            built = build_marts(period, params.warehouse, fan_out=params.fan_out_regions)
+            summary.fan_out = built.fan_out
             failpoint("built")
             report = check_marts(built, period, params.warehouse, params.quality)
             raise_alerts(mart_alerts(report, period))

@@ -47,15 +47,39 @@ def run_command(
         bool,
         typer.Option(help="take files redelivered with different bytes for this period"),
     ] = False,
+    dask_workers: Annotated[
+        int,
+        typer.Option(
+            help="fan the linkage out by region on a local Dask cluster of this many worker "
+            "processes (0: in the flow's own process)"
+        ),
+    ] = 0,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="fan out on an existing Dask cluster instead (scheduler address)"),
+    ] = None,
 ) -> None:
-    """Run the monthly flow for one period: pull, validate, load staging."""
-    summary = _run(period, landing, warehouse, accept_redelivery)
+    """Run the monthly flow for one period: pull, validate, resolve, build, check, publish."""
+    summary = _run(
+        period, landing, warehouse, accept_redelivery, dask=_dask(dask_workers, dask_address)
+    )
     if not summary.published:
         raise typer.Exit(code=1)
 
 
+def _dask(workers: int, address: str | None):  # type: ignore[no-untyped-def]
+    from jkn.runners import dask_runner
+
+    return dask_runner(workers, address)
+
+
 def _run(  # type: ignore[no-untyped-def]
-    period: str, landing: str, warehouse: Path, accept_redelivery: bool = False, show: bool = True
+    period: str,
+    landing: str,
+    warehouse: Path,
+    accept_redelivery: bool = False,
+    show: bool = True,
+    dask=None,  # a DaskTaskRunner: fan the linkage out by region on it
 ):
     from pydantic import ValidationError
 
@@ -68,13 +92,15 @@ def _run(  # type: ignore[no-untyped-def]
             landing=landing,
             warehouse=warehouse,
             accept_redelivery=accept_redelivery,
+            fan_out_regions=dask is not None,
         )
     except ValidationError as err:
         console.print(f"[red]Invalid parameters:[/red] {err.errors()[0]['msg']}")
         raise typer.Exit(code=2) from None
     with console.status(f"Refreshing {period} from {landing} …"):
         try:
-            summary = monthly_refresh(params)
+            flow = monthly_refresh.with_options(task_runner=dask) if dask else monthly_refresh
+            summary = flow(params)
         except RunFailed as failed:
             summary = failed.summary
     if show:

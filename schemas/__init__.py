@@ -14,6 +14,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas import bpjs_membership, dinsos_pbi, dukcapil
+from schemas.common import first_in_file
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class SourceSchema:
 
     def parse(self) -> list[pl.Expr]:
         return self.module.parse()
+
+    def file_level(self) -> list[pl.Expr]:
+        """Columns judged over the whole file, not row by row: whether each row is the first
+        with its key (later repeats are duplicates). Apply to the parsed frame."""
+        return [pl.col(self.key).is_first_distinct().alias(first_in_file(self.key))]
 
     def severity(self, check: str) -> str:
         return "warning" if check in self.warnings else "error"

@@ -10,6 +10,7 @@ from schemas.common import (
     PersonRecord,
     _select,
     date_value,
+    first_in_file,
     parse_person_columns,
     text,
     upper,
@@ -107,7 +108,7 @@ class BpjsMembershipRecord(PersonRecord):
     def noka_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
         """A card appears once; later repeats of a NOKA are quarantined."""
         noka = pl.col("noka")
-        return _select(data, pl.when(noka.is_not_null()).then(noka.is_first_distinct()))
+        return _select(data, pl.when(noka.is_not_null()).then(pl.col(first_in_file("noka"))))
 
     @pa.dataframe_check(name="segment_is_known")
     def segment_is_known(cls, data: PolarsData) -> pl.LazyFrame:

@@ -107,7 +107,15 @@ def first_of_each_nik() -> pl.Expr:
     """True on the first row of each 16-digit NIK, false on its repeats, null where the NIK
     is damaged or empty (damaged values are judged by their own checks, and two damaged values
     that happen to read alike are not a repeated NIK)."""
-    return pl.when(_NIK_OK).then(pl.col("nik").is_first_distinct())
+    return pl.when(_NIK_OK).then(pl.col(first_in_file("nik")))
+
+
+def first_in_file(key: str) -> str:
+    """Name of the column that is true on the first row of each value of ``key`` in the whole
+    file. It is computed over the file before validation runs in chunks
+    (:func:`jkn.ingest.validate.validate_extract`), so that a repeat is a repeat wherever in
+    the file it falls."""
+    return f"_first_{key}"
 
 
 def nik_sex() -> pl.Expr:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from prefect import task
+from prefect import task, unmapped
+from pydantic import BaseModel
 
+from jkn.link import score_region
 from jkn.resolve import resolve_persons
 from jkn.settings import restricted_path
 from jkn.timeline import stage
@@ -31,18 +36,69 @@ def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def
     return f"Dukcapil extract {period}: {name}, sha256 {sha[:12]}, received {received:%Y-%m-%d}"
 
 
+class RegionScored(BaseModel):
+    """Where one region's linkage was scored (no row content)."""
+
+    region: str
+    file: str
+    process: str  # host:pid of the worker that scored it
+
+
+@task(name="score_region")
+def score_region_task(
+    folder: str, region: str, settings: dict[str, Any], params: dict[str, Any]
+) -> RegionScored:
+    """Score and decide one region's linkage from its exported slice (see
+    :func:`jkn.link.score_region`); runs wherever the flow's task runner puts it."""
+    path = score_region(Path(folder), region, settings, params)
+    return RegionScored(
+        region=region, file=str(path), process=f"{socket.gethostname()}:{os.getpid()}"
+    )
+
+
+class RegionFanOut:
+    """Scores the linkage's regions as ``score_region`` tasks on the flow's task runner (a
+    :data:`jkn.link.ScoreRegions`); remembers where each ran."""
+
+    def __init__(self) -> None:
+        self.scored: list[RegionScored] = []
+
+    def __call__(
+        self, folder: Path, regions: list[str], settings: dict[str, Any], params: dict[str, Any]
+    ) -> list[Path]:
+        futures = score_region_task.map(
+            unmapped(str(folder)), regions, unmapped(settings), unmapped(params)
+        )
+        self.scored = [future.result() for future in futures]
+        run_logger().info(
+            "linkage scored in %d region(s) by %d worker process(es)", *self.counts().values()
+        )
+        return [Path(s.file) for s in self.scored]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "regions": len(self.scored),
+            "processes": len({s.process for s in self.scored}),
+        }
+
+
 @task(name="build_marts")
-def build_marts(period: str, warehouse: Path) -> BuiltPeriod:
-    """Resolve rows to persons, build the period's marts and lists; store the lists."""
+def build_marts(period: str, warehouse: Path, fan_out: bool = False) -> BuiltPeriod:
+    """Resolve rows to persons, build the period's marts and lists; store the lists.
+
+    With ``fan_out`` the linkage is scored region by region as ``score_region`` tasks on the
+    flow's task runner (:class:`RegionFanOut`)."""
     logger = run_logger()
     day = period_date(period)
     with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
         load_reference(con)
         con.execute("begin transaction")
-        methods = resolve_persons(con, day)
+        scorer = RegionFanOut() if fan_out else None
+        methods = resolve_persons(con, day, score_regions=scorer)
         with stage("marts"):
             built = build_period(con, day, population_snapshot(con, period))
             store_lists(con, built)
+            built.fan_out = scorer.counts() if scorer else None
             con.execute("commit")
     logger.info(
         "%s: rows resolved by %s; marts %s; lists %s",

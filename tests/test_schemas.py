@@ -160,3 +160,37 @@ def test_damaged_niks_that_read_alike_are_not_called_repeats(tmp_path: Path) -> 
         destination, errors, _ = outcome(result, line)
         assert destination == "quarantined"
         assert "nik_unique_in_file" not in errors
+
+
+@pytest.mark.parametrize("source", ["dukcapil", "dinsos_pbi", "bpjs_membership"])
+def test_validating_in_slices_gives_the_same_outcome_as_at_once(
+    tmp_path: Path, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a mix of clean rows, broken rows and repeats of the key, some of them landing in a
+    # later slice than the row they repeat
+    key = SCHEMAS[source].key.upper()
+    changes: list[dict] = [{}, {"JENIS_KELAMIN": "X"}, {}, {}, {"NIK": "3.20101E+15"}, {}, {}]
+    rows = rows_of(source, *changes)
+    for serial, row in enumerate(rows, start=1):  # every key distinct to begin with
+        if row[key].isdigit():
+            row[key] = f"{row[key][:-4]}{serial:04d}"
+    rows[3][key] = rows[0][key]  # repeat in the same slice of 3
+    rows[6][key] = rows[2][key]  # repeat two slices later
+    rows[5][key] = rows[3][key]  # a repeat of a repeat
+    monkeypatch.setenv("JKN_VALIDATE_CHUNK_ROWS", "1000000")
+    whole = validate_rows(tmp_path / "whole", source, rows)
+    monkeypatch.setenv("JKN_VALIDATE_CHUNK_ROWS", "3")
+    sliced = validate_rows(tmp_path / "sliced", source, rows)
+
+    assert sliced.staged.equals(whole.staged)
+    assert sliced.quarantine.equals(whole.quarantine)
+    assert sliced.checks.equals(whole.checks)
+    repeat_check = {
+        "dukcapil": "nik_unique_in_file",
+        "dinsos_pbi": "nik_listed_once",
+        "bpjs_membership": "noka_unique_in_file",
+    }[source]
+    repeats = sliced.checks.filter(sliced.checks["check"] == repeat_check)["rows"].item()
+    assert repeats == 3
+    for line in (5, 7, 8):  # rows 3, 5 and 6 of the list, below the header
+        assert repeat_check in [*outcome(sliced, line)[1], *outcome(sliced, line)[2]]

@@ -51,6 +51,8 @@ class BuiltPeriod:
     marts: dict[str, pl.DataFrame]
     lists: dict[str, pl.DataFrame]
     list_rows: dict[str, int] = field(default_factory=dict)
+    # when the linkage was fanned out: regions scored, and worker processes that scored them
+    fan_out: dict[str, int] | None = None
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,6 +9,7 @@ otherwise. Rows the CSV parser could not split are quarantined too. Nothing is d
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import pandera.errors
@@ -62,39 +63,44 @@ def check_names(schema: SourceSchema) -> list[str]:
     return [check.name for check in schema.model.to_schema().checks]
 
 
+def chunk_rows() -> int:
+    """Rows validated at a time (``JKN_VALIDATE_CHUNK_ROWS``, default 250,000): pandera's
+    working memory grows with the rows it checks at once, so a file is checked in slices and
+    peak memory stays flat however large the extract."""
+    return max(1, int(os.environ.get("JKN_VALIDATE_CHUNK_ROWS", "250000")))
+
+
 def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> ValidationResult:
-    """Run the source's checks on every row; return staged rows, quarantine and check counts."""
+    """Run the source's checks on every row; return staged rows, quarantine and check counts.
+
+    Checks that look across rows (a key's repeats) are computed over the whole file first;
+    then the rows are parsed and checked in slices of :func:`chunk_rows`.
+    """
     frame = raw.frame.with_row_index(_POS).with_columns(
         pl.lit(period_end(period)).alias(PERIOD_END)
     )
-    frame = frame.with_columns(schema.parse())
-    failures = _failures(frame, schema)
-
-    per_row = failures.group_by(_POS).agg(
-        pl.col("check").filter(pl.col("severity") == "error").sort().alias("reasons"),
-        pl.col("check").filter(pl.col("severity") == "warning").sort().alias("flags"),
+    frame = frame.with_columns(
+        frame.lazy().with_columns(schema.parse()).select(schema.file_level()).collect()
     )
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    frame = frame.join(per_row, on=_POS, how="left").with_columns(
-        pl.col("reasons").fill_null(empty), pl.col("flags").fill_null(empty)
-    )
-    bad = pl.col("reasons").list.len() > 0
-    staged = frame.filter(~bad).select(*schema.staged, pl.col(LINE).alias("line"), "flags")
-    raw_columns = [c for c in schema.columns if c in frame.columns]
-    quarantine = frame.filter(bad).select(
-        pl.col(LINE).alias("line"),
-        "reasons",
-        "flags",
-        pl.struct(raw_columns).struct.json_encode().alias("record"),
-    )
+    size = chunk_rows()
+    parts = [
+        _validate_slice(frame.slice(start, size), schema) for start in range(0, frame.height, size)
+    ]
+    staged = pl.concat([p[0] for p in parts]) if parts else _empty_staged(frame, schema)
+    quarantine = pl.concat([p[1] for p in parts]) if parts else None
+    failures = pl.concat([p[2] for p in parts]) if parts else _no_failures()
+    del frame, parts
     if raw.rejects.height:
         unreadable = raw.rejects.select(
             pl.col(LINE).alias("line"),
             pl.concat_list(pl.lit(UNREADABLE)).alias("reasons"),
-            empty.alias("flags"),
+            _EMPTY.alias("flags"),
             pl.struct(pl.col("reason"), pl.col("raw")).struct.json_encode().alias("record"),
         )
-        quarantine = pl.concat([quarantine, unreadable]).sort("line")
+        quarantine = pl.concat([quarantine, unreadable]) if quarantine is not None else unreadable
+    if quarantine is None:
+        quarantine = pl.DataFrame(schema=_QUARANTINE)
+    quarantine = quarantine.sort("line")
 
     checks = _check_counts(failures, schema, raw.rejects.height)
     result = ValidationResult(
@@ -108,6 +114,44 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
     return result
 
 
+_EMPTY = pl.lit([], dtype=pl.List(pl.String))
+_QUARANTINE = {
+    "line": pl.Int64,
+    "reasons": pl.List(pl.String),
+    "flags": pl.List(pl.String),
+    "record": pl.String,
+}
+
+
+def _validate_slice(
+    frame: pl.DataFrame, schema: SourceSchema
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse and check one slice of rows: its staged rows, quarantine and failures."""
+    frame = frame.with_columns(schema.parse())
+    failures = _failures(frame, schema)
+    per_row = failures.group_by(_POS).agg(
+        pl.col("check").filter(pl.col("severity") == "error").sort().alias("reasons"),
+        pl.col("check").filter(pl.col("severity") == "warning").sort().alias("flags"),
+    )
+    frame = frame.join(per_row, on=_POS, how="left").with_columns(
+        pl.col("reasons").fill_null(_EMPTY), pl.col("flags").fill_null(_EMPTY)
+    )
+    bad = pl.col("reasons").list.len() > 0
+    staged = frame.filter(~bad).select(*schema.staged, pl.col(LINE).alias("line"), "flags")
+    raw_columns = [c for c in schema.columns if c in frame.columns]
+    quarantine = frame.filter(bad).select(
+        pl.col(LINE).alias("line"),
+        "reasons",
+        "flags",
+        pl.struct(raw_columns).struct.json_encode().alias("record"),
+    )
+    return staged, quarantine, failures
+
+
+def _empty_staged(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
+    return _validate_slice(frame.clear(), schema)[0]
+
+
 def assert_rows_conserved(result: ValidationResult) -> None:
     """Every row received is either loaded or quarantined: a breach stops the run."""
     if result.received != result.loaded + result.quarantined:
@@ -119,7 +163,6 @@ def assert_rows_conserved(result: ValidationResult) -> None:
 
 def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
     """One row per (row position, failed check), with the check's severity."""
-    columns = {_POS: pl.UInt32, "check": pl.String}
     try:
         schema.model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
@@ -129,13 +172,22 @@ def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
             # a column of the wrong type after parsing is a defect in the schema, not in data
             details = structural.select("check", "column").rows()
             raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
-        found = cases.select(pl.col("index").cast(pl.UInt32).alias(_POS), "check").unique()
+        # pandera's index counts rows of the slice it was given; _POS counts rows of the file
+        # (slices are contiguous, so the file's position is the slice's first plus the index)
+        first = frame[_POS][0] if frame.height else 0
+        found = cases.select(
+            (pl.col("index").cast(pl.UInt32) + first).alias(_POS), "check"
+        ).unique()
     else:
-        found = pl.DataFrame(schema=columns)
+        found = _no_failures().select(_POS, "check")
     severity = {check: schema.severity(check) for check in check_names(schema)}
     return found.with_columns(
         pl.col("check").replace_strict(severity, return_dtype=pl.String).alias("severity")
     )
+
+
+def _no_failures() -> pl.DataFrame:
+    return pl.DataFrame(schema={_POS: pl.UInt32, "check": pl.String, "severity": pl.String})
 
 
 def _check_counts(failures: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:

@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -169,16 +174,41 @@ def prepare_sides(
     return params
 
 
+ScoreRegions = Callable[[Path, list[str], dict[str, Any], dict[str, Any]], list[Path]]
+"""Scores the exported regions — ``(folder, regions, settings, params) → decision files`` — by
+calling :func:`score_region` once per region, wherever it likes (a Dask cluster, say)."""
+
+
 def link_period(
-    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: dt.date,
+    settings: dict[str, Any] | None = None,
+    *,
+    score_regions: ScoreRegions | None = None,
 ) -> LinkReport:
     """Link the period's unresolved records; update ``intermediate.row_person`` and keep the
-    evidence. Call after the NIK pass, inside the restricted file's transaction."""
+    evidence. Call after the NIK pass, inside the restricted file's transaction.
+
+    Blocking runs here over the whole period (candidates cross regions: a NIK's parts, a name
+    and birth date anywhere). Scoring and deciding, most of the work, are per record; with
+    ``score_regions`` they run region by region on the caller's executor, each region's
+    records, candidates and the people they name exported to Parquet in the restricted
+    temporary folder and removed afterwards. The decisions are the same either way.
+    """
     settings = settings or load_settings()
     params = prepare_sides(con, period, settings)
     _run(con, BLOCK, params)
-    _run(con, SCORE, params)
-    _run(con, DECIDE, params)
+    with _export_folder(con) if score_regions else nullcontext() as folder:
+        regions = export_regions(con, folder) if folder and score_regions else []
+        if score_regions and regions:
+            files = score_regions(folder, regions, settings, params)
+            con.execute(
+                "create or replace temp table link_decisions as "
+                "select * from read_parquet($files, hive_partitioning = false)",
+                {"files": [str(f) for f in files]},
+            )
+        else:
+            _run(con, SCORE + DECIDE, params)
     _run(con, CLUSTER, params)
 
     evidence = con.sql(
@@ -223,4 +253,81 @@ def link_period(
     )
 
 
-__all__ = ["LinkReport", "link_period", "load_settings", "prepare_sides"]
+@contextmanager
+def _export_folder(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
+    """A private folder beside the restricted file's spill directory, removed afterwards."""
+    spill = con.sql("select current_setting('temp_directory')").fetchall()[0][0]
+    base = Path(spill) if spill else None
+    if base is not None:
+        base.mkdir(mode=0o700, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="link-regions-", dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_REGION = "coalesce(kabupaten, 'unplaced')"
+
+
+def export_regions(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    """Write each region's records that have candidates, their candidates and the people those
+    name to ``folder/<table>/region=<kab/kota>/``; return the regions (kab/kota codes)."""
+    con.execute(
+        "create or replace temp table link_regions as "
+        f"select rec_id, {_REGION} as region from link_records "
+        "where rec_id in (select rec_id from link_candidates)"
+    )
+    slices = {
+        "link_records": "select r.*, g.region from link_records as r "
+        "inner join link_regions as g using (rec_id)",
+        "link_candidates": "select c.*, g.region from link_candidates as c "
+        "inner join link_regions as g using (rec_id)",
+        "link_people": "select p.*, n.region from link_people as p inner join "
+        "(select distinct c.nik, g.region from link_candidates as c "
+        "inner join link_regions as g using (rec_id)) as n using (nik)",
+    }
+    for table, query in slices.items():
+        con.execute(
+            f"copy ({query}) to '{folder / table}' "
+            "(format parquet, partition_by (region), write_partition_columns false)"
+        )
+    regions = con.sql("select distinct region from link_regions order by region").fetchall()
+    return [region for (region,) in regions]
+
+
+def score_region(
+    folder: Path, region: str, settings: dict[str, Any], params: dict[str, Any]
+) -> Path:
+    """Score and decide one region's records from its exported slice, in a DuckDB of its own
+    (any process or machine that sees ``folder``); write and return its decisions file."""
+    out = folder / "decisions" / f"{region}.parquet"
+    out.parent.mkdir(exist_ok=True)
+    config = {
+        "memory_limit": os.environ.get("JKN_DUCKDB_MEMORY_LIMIT", "1.5GB"),
+        "temp_directory": str(folder / f"spill-{region}"),
+        "preserve_insertion_order": "false",
+    }
+    with duckdb.connect(config=config) as con:
+        install_macros(con, settings)
+        for table in ("link_records", "link_candidates", "link_people"):
+            con.execute(
+                f"create temp table {table} as select * from read_parquet($path, "
+                "hive_partitioning = false)",
+                {"path": str(folder / table / f"region={region}" / "*.parquet")},
+            )
+        _run(con, SCORE, params)
+        _run(con, DECIDE, params)
+        con.execute(f"copy link_decisions to '{out}' (format parquet)")
+    return out
+
+
+__all__ = [
+    "LinkReport",
+    "ScoreRegions",
+    "export_regions",
+    "link_period",
+    "load_settings",
+    "prepare_sides",
+    "score_region",
+]

@@ -14,19 +14,24 @@ import datetime as dt
 
 import duckdb
 
-from jkn.link import link_period
+from jkn.link import ScoreRegions, link_period
 from jkn.timeline import stage
 from warehouse import model_sql
 
 
 def resolve_persons(
-    con: duckdb.DuckDBPyConnection, period: dt.date, *, link: bool = True
+    con: duckdb.DuckDBPyConnection,
+    period: dt.date,
+    *,
+    link: bool = True,
+    score_regions: ScoreRegions | None = None,
 ) -> dict[str, int]:
     """Replace the period's ``intermediate.row_person`` slice; return rows per method.
 
     Rows are first resolved by NIK; with ``link``, records whose NIK does not resolve are then
     linked by name, birth date, sex and place (:mod:`jkn.link`). Call inside a transaction on
-    the restricted file.
+    the restricted file. ``score_regions`` fans the linkage's scoring out by region
+    (:func:`jkn.link.link_period`).
     """
     with stage("resolve"):
         con.execute(
@@ -38,7 +43,7 @@ def resolve_persons(
         )
     if link:
         with stage("link"):
-            link_period(con, period)
+            link_period(con, period, score_regions=score_regions)
     counts = con.execute(
         "select method, count(*) from intermediate.row_person where period = $period "
         "group by method order by method",

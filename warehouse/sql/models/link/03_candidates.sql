@@ -23,12 +23,24 @@ proposed as (
     select r.rec_id, p.nik, 1 as rule_bit
     from records as r
     inner join link_people as p
+        on p.dob = r.dob and p.sex = r.sex and p.kecamatan = r.kecamatan
+    union all
+    select r.rec_id, p.nik, 1
+    from records as r
+    inner join link_people as p
         on p.dob = r.dob and p.sex = r.sex and p.kabupaten = r.kabupaten
+        and left(p.name_key, 1) = left(r.name_key, 1) and p.kecamatan <> r.kecamatan
+    union all
+    select r.rec_id, p.nik, 2
+    from records as r
+    inner join link_people as p
+        on p.dob = r.dob_swapped and p.sex = r.sex and p.kecamatan = r.kecamatan
     union all
     select r.rec_id, p.nik, 2
     from records as r
     inner join link_people as p
         on p.dob = r.dob_swapped and p.sex = r.sex and p.kabupaten = r.kabupaten
+        and left(p.name_key, 1) = left(r.name_key, 1) and p.kecamatan <> r.kecamatan
     union all
     select r.rec_id, p.nik, 4
     from records as r
@@ -41,7 +53,13 @@ proposed as (
     select r.rec_id, p.nik, 16
     from records as r
     inner join link_people as p
+        on p.name_key = r.name_key and year(p.dob) = year(r.dob) and p.kecamatan = r.kecamatan
+    union all
+    select r.rec_id, p.nik, 16
+    from records as r
+    inner join link_people as p
         on p.name_key = r.name_key and year(p.dob) = year(r.dob) and p.kabupaten = r.kabupaten
+        and month(p.dob) = month(r.dob) and p.kecamatan <> r.kecamatan
     union all
     select r.rec_id, p.nik, 32
     from records as r
