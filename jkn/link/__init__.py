@@ -5,8 +5,9 @@ Phases, each a SQL file in ``warehouse/sql/models/link/`` run in DuckDB:
 
 1. ``block`` — normalise both sides (names with Indonesian spelling variants folded), then
    propose candidate pairs by rules that keep the work near-linear (same birth date and sex in
-   the kab/kota, the same with day and month swapped, two of the NIK's three parts equal, same
-   name in the kab/kota);
+   the kecamatan, or in the kab/kota with the same initial; the same with day and month
+   swapped; two of the NIK's three parts equal; same name and birth year in the kecamatan, or
+   birth month too in the kab/kota);
 2. ``score`` — compare name, birth date, NIK, sex, place and family card; each level adds a
    log2 weight from ``settings.json``;
 3. ``decide`` — link a record to its best candidate only when the score clears the threshold
@@ -45,11 +46,11 @@ DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
 # The blocking rules of 03_candidates.sql, in the order of their bits (1, 2, 4, …).
 BLOCKING_RULES = (
-    "dob_sex_kabupaten",
-    "dob_swapped_sex_kabupaten",
+    "dob_sex_kecamatan_or_initial",
+    "dob_swapped_sex_kecamatan_or_initial",
     "nik_region_date",
     "nik_date_serial",
-    "name_birth_year_kabupaten",
+    "name_birth_year_kecamatan_or_month",
     "name_dob",
     "village_sex_initials",
     "nik_region_serial_date_digits",

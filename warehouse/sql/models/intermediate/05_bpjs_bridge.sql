@@ -18,7 +18,16 @@ with dukcapil as (
     qualify row_number() over (partition by nik order by quarantined, line) = 1
 ),
 
-placed as (
+shared as (
+    select person_key
+    from int_bpjs_rows
+    where not quarantined
+    group by person_key
+    having count(*) > 1
+),
+
+cards as (
+    -- Dukcapil's word on each card's person, looked up once per card (not once per level)
     select
         b.line,
         b.quarantined,
@@ -26,44 +35,68 @@ placed as (
         b.is_active,
         b.ket_nonaktif,
         b.person_key,
+        b.region_digits,
+        -- only a person with several loaded cards can have a duplicate among them
+        b.person_key in (select person_key from shared) as shared,
+        d.nik is not null as in_dukcapil,
+        d.status,
+        d.region_digits as dukcapil_region_digits
+    from int_bpjs_rows as b
+    left join dukcapil as d on d.nik = b.person_key
+),
+
+placed as (
+    select
+        c.* exclude (region_digits),
         l.region_level,
         l.region_code,
         l.region_name
-    from int_bpjs_rows as b
-    inner join int_region_levels as l on l.region_digits = b.region_digits
+    from cards as c
+    inner join int_region_levels as l on l.region_digits = c.region_digits
 ),
 
 ranked as (
+    -- the window sorts only the cards of persons holding several (a few percent)
     select
         *,
-        case
-            when quarantined then null
-            else row_number() over (
-                partition by region_level, region_code, person_key, quarantined
-                order by is_active desc, line
-            )
-        end as nth
+        row_number() over (
+            partition by region_level, region_code, person_key order by is_active desc, line
+        ) as nth
     from placed
+    where not quarantined and shared
+    union all
+    select
+        *,
+        case when quarantined then null else 1 end as nth
+    from placed
+    where quarantined or not coalesce(shared, false)
 ),
 
 final as (
     select
-        r.* exclude (nth),
+        line,
+        quarantined,
+        segment,
+        is_active,
+        ket_nonaktif,
+        person_key,
+        region_level,
+        region_code,
+        region_name,
         case
-            when r.quarantined then 'quarantined'
-            when r.nth > 1 then 'duplicate'
-            when d.status = 'MATI' then 'deceased'
-            when d.status = 'PINDAH' then 'moved_out'
+            when quarantined then 'quarantined'
+            when nth > 1 then 'duplicate'
+            when status = 'MATI' then 'deceased'
+            when status = 'PINDAH' then 'moved_out'
             -- a record with a status Dukcapil does not use places the person nowhere
-            when d.nik is null or d.status is distinct from 'HIDUP' then 'not_in_population'
+            when not in_dukcapil or status is distinct from 'HIDUP' then 'not_in_population'
             -- alive, but not (readably) domiciled here: not in this region's population
-            when not coalesce(starts_with(d.region_digits, replace(r.region_code, '.', '')), false)
+            when not coalesce(starts_with(dukcapil_region_digits, replace(region_code, '.', '')), false)
                 then 'domiciled_elsewhere'
             else 'resident'
         end as category,
-        d.region_digits as dukcapil_region_digits
-    from ranked as r
-    left join dukcapil as d on d.nik = r.person_key
+        dukcapil_region_digits
+    from ranked
 )
 
 select * from final

@@ -2,15 +2,18 @@
 -- grain:   one row per (record, Dukcapil person) pair proposed by at least one blocking rule
 -- columns: rec_id, nik (the person's), rule_bits (the blocking rules that proposed the pair,
 --          one bit each in the order of jkn_rule_names)
--- Rules: same birth date and sex in the kab/kota; the same with day and month swapped; the
--- NIK's region and date parts (PPKKCC DDMMYY) equal, or its date and serial (DDMMYY SSSS), or
--- its region and serial with the same date digits in another order (two digits of the date
--- transposed) — a substituted digit in the date part is caught by the birth date the row
--- carries beside it (region and serial alone would not do: serial 0001 is half a kecamatan); same normalised name and birth
--- year in the kab/kota (a name alone is shared by hundreds in a kab/kota), or anywhere with
--- the same birth date; same village, sex and first three letters of the name (a typo in the
--- birth date and in the NIK's date part, or in both name and date). Work grows with records ×
--- bucket size, not records × people.
+-- Rules: same birth date and sex in the kecamatan, or in the kab/kota with the same initial
+-- (a whole kab/kota's birthday is a bucket that grows with its size: at 3M residents it made
+-- 22M of 35M pairs; split this way, 3.5M, with the same links at 1M); the same with day and
+-- month swapped; the NIK's region and date parts (PPKKCC DDMMYY) equal, or its date and serial
+-- (DDMMYY SSSS), or its region and serial with the same date digits in another order (two
+-- digits of the date transposed) — a substituted digit in the date part is caught by the birth
+-- date the row carries beside it (region and serial alone would not do: serial 0001 is half a
+-- kecamatan); same normalised name and birth year in the kecamatan, or with the birth month too
+-- in the kab/kota (a name alone is shared by hundreds in a kab/kota), or anywhere with the same
+-- birth date; same village, sex and first three letters of the name (a typo in the birth date
+-- and in the NIK's date part, or in both name and date). Work grows with records × bucket
+-- size, not records × people, and buckets are bounded by a kecamatan's size.
 create or replace temp table link_candidates as
 with records as (
     select
