@@ -22,6 +22,16 @@ def test_scaling_exponent_is_the_slope_of_log_cost_over_log_size() -> None:
     assert exponent(quadratic, "pipeline_seconds") == 2.0
 
 
+def test_a_stage_between_two_samples_takes_the_larger_neighbour() -> None:
+    from jkn.bench.pipeline import _peak
+
+    gib = 1024**3
+    samples = [(0.0, 1 * gib), (0.05, 2 * gib), (0.10, 3 * gib)]
+    assert _peak(samples, 0.06, 0.07) == 3.0
+    assert _peak(samples, 0.0, 0.06) == 2.0
+    assert _peak(samples) == 3.0
+
+
 @pytest.mark.slow
 def test_a_small_benchmark_reports_every_stage(tmp_path: Path) -> None:
     (result,) = benchmark(tmp_path, [3_000])

@@ -72,6 +72,24 @@ def test_regions_are_scored_as_tasks_on_several_worker_processes(
     )
 
 
+@pytest.fixture(scope="module")
+def on_threads(prefect_harness: None, landing: Path) -> tuple[Path, dict[str, int] | None]:
+    """fan_out_regions on the flow's default task runner (a thread pool, one process)."""
+    warehouse = landing.parent / "threads" / "jkn.duckdb"
+    warehouse.parent.mkdir()
+    summary = refresh(landing, PERIOD, warehouse, fan_out_regions=True)
+    assert summary.published
+    return warehouse, summary.fan_out
+
+
+def test_on_the_default_runner_regions_are_scored_as_threads_of_one_process(
+    in_process: Path, on_threads: tuple[Path, dict[str, int]]
+) -> None:
+    assert on_threads[1] == {"regions": len(REGIONS), "processes": 1}
+    sql = "select * from marts.coverage order by all"
+    assert read_table(on_threads[0], sql).equals(read_table(in_process, sql))
+
+
 def test_fanned_out_linkage_decides_exactly_as_in_process(
     in_process: Path, on_dask: tuple[Path, dict[str, int]]
 ) -> None:

@@ -103,6 +103,11 @@ def run_sampled(command: list[str], env: dict[str, str]) -> tuple[float, list[tu
 
 def _peak(samples: list[tuple[float, int]], start: float = 0, end: float = math.inf) -> float:
     inside = [rss for t, rss in samples if start <= t <= end]
+    if not inside and samples:
+        # a stage shorter than the sampling interval: the samples either side of it bound it
+        before = [rss for t, rss in samples if t < start][-1:]
+        after = [rss for t, rss in samples if t > end][:1]
+        inside = before + after
     return round(max(inside, default=0) / 1024**3, 2)
 
 
