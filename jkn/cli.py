@@ -60,17 +60,12 @@ def run_command(
     ] = None,
 ) -> None:
     """Run the monthly flow for one period: pull, validate, resolve, build, check, publish."""
-    summary = _run(
-        period, landing, warehouse, accept_redelivery, dask=_dask(dask_workers, dask_address)
-    )
-    if not summary.published:
-        raise typer.Exit(code=1)
-
-
-def _dask(workers: int, address: str | None):  # type: ignore[no-untyped-def]
     from jkn.runners import dask_runner
 
-    return dask_runner(workers, address)
+    runner = dask_runner(dask_workers, dask_address)
+    summary = _run(period, landing, warehouse, accept_redelivery, dask=runner)
+    if not summary.published:
+        raise typer.Exit(code=1)
 
 
 def _run(  # type: ignore[no-untyped-def]

@@ -24,7 +24,6 @@ from jkn.ingest.errors import ExtractError
 
 LINE = "__line"
 _CHUNK = 16 * 1024 * 1024
-_BATCH_ROWS = 262_144  # rows per Arrow batch streamed out of the CSV reader
 _ALIASES = Path(__file__).with_name("aliases.yaml")
 
 
@@ -279,16 +278,12 @@ def read_csv(
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     con = duckdb.connect()
     try:
-        table = (
-            con.sql(
-                "select * from read_csv($path, delim=$delim, quote='\"', escape='\"', "
-                "header=true, columns=$columns, auto_detect=false, store_rejects=true, "
-                "strict_mode=true, parallel=false, null_padding=false, all_varchar=true)",
-                params={"path": str(readable), "delim": delimiter, "columns": columns},
-            )
-            .to_arrow_reader(batch_size=_BATCH_ROWS)
-            .read_all()
-        )
+        table = con.sql(
+            "select * from read_csv($path, delim=$delim, quote='\"', escape='\"', "
+            "header=true, columns=$columns, auto_detect=false, store_rejects=true, "
+            "strict_mode=true, parallel=false, null_padding=false, all_varchar=true)",
+            params={"path": str(readable), "delim": delimiter, "columns": columns},
+        ).to_arrow_table()
         rejects = con.sql(
             "select line::BIGINT as line, string_agg(DISTINCT error_type, ', ') as reason, "
             "any_value(trim(csv_line, E'\\r\\n')) as raw "

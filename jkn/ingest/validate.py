@@ -83,12 +83,10 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
         frame.lazy().with_columns(schema.parse()).select(schema.file_level()).collect()
     )
     size = chunk_rows()
-    parts = [
-        _validate_slice(frame.slice(start, size), schema) for start in range(0, frame.height, size)
-    ]
-    staged = pl.concat([p[0] for p in parts]) if parts else _empty_staged(frame, schema)
-    quarantine = pl.concat([p[1] for p in parts]) if parts else None
-    failures = pl.concat([p[2] for p in parts]) if parts else _no_failures()
+    # at least one slice, empty when every record was unreadable, for the frames' shapes
+    starts = range(0, max(frame.height, 1), size)
+    parts = [_validate_slice(frame.slice(start, size), schema) for start in starts]
+    staged, quarantine, failures = (pl.concat(frames) for frames in zip(*parts, strict=True))
     del frame, parts
     if raw.rejects.height:
         unreadable = raw.rejects.select(
@@ -97,10 +95,7 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
             _EMPTY.alias("flags"),
             pl.struct(pl.col("reason"), pl.col("raw")).struct.json_encode().alias("record"),
         )
-        quarantine = pl.concat([quarantine, unreadable]) if quarantine is not None else unreadable
-    if quarantine is None:
-        quarantine = pl.DataFrame(schema=_QUARANTINE)
-    quarantine = quarantine.sort("line")
+        quarantine = pl.concat([quarantine, unreadable]).sort("line")
 
     checks = _check_counts(failures, schema, raw.rejects.height)
     result = ValidationResult(
@@ -115,12 +110,6 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
 
 
 _EMPTY = pl.lit([], dtype=pl.List(pl.String))
-_QUARANTINE = {
-    "line": pl.Int64,
-    "reasons": pl.List(pl.String),
-    "flags": pl.List(pl.String),
-    "record": pl.String,
-}
 
 
 def _validate_slice(
@@ -148,10 +137,6 @@ def _validate_slice(
     return staged, quarantine, failures
 
 
-def _empty_staged(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
-    return _validate_slice(frame.clear(), schema)[0]
-
-
 def assert_rows_conserved(result: ValidationResult) -> None:
     """Every row received is either loaded or quarantined: a breach stops the run."""
     if result.received != result.loaded + result.quarantined:
@@ -163,6 +148,7 @@ def assert_rows_conserved(result: ValidationResult) -> None:
 
 def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
     """One row per (row position, failed check), with the check's severity."""
+    columns = {_POS: pl.UInt32, "check": pl.String}
     try:
         schema.model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
@@ -179,15 +165,11 @@ def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
             (pl.col("index").cast(pl.UInt32) + first).alias(_POS), "check"
         ).unique()
     else:
-        found = _no_failures().select(_POS, "check")
+        found = pl.DataFrame(schema=columns)
     severity = {check: schema.severity(check) for check in check_names(schema)}
     return found.with_columns(
         pl.col("check").replace_strict(severity, return_dtype=pl.String).alias("severity")
     )
-
-
-def _no_failures() -> pl.DataFrame:
-    return pl.DataFrame(schema={_POS: pl.UInt32, "check": pl.String, "severity": pl.String})
 
 
 def _check_counts(failures: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:

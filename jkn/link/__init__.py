@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse import execute, model_sql, replace_slice
+from warehouse import duckdb_config, execute, model_sql, replace_slice
 
 SETTINGS_PATH = Path(__file__).with_name("settings.json")
 SIDES = ("01_people", "02_records")
@@ -199,17 +198,10 @@ def link_period(
     settings = settings or load_settings()
     params = prepare_sides(con, period, settings)
     _run(con, BLOCK, params)
-    with _export_folder(con) if score_regions else nullcontext() as folder:
-        regions = export_regions(con, folder) if folder and score_regions else []
-        if score_regions and regions:
-            files = score_regions(folder, regions, settings, params)
-            con.execute(
-                "create or replace temp table link_decisions as "
-                "select * from read_parquet($files, hive_partitioning = false)",
-                {"files": [str(f) for f in files]},
-            )
-        else:
-            _run(con, SCORE + DECIDE, params)
+    if score_regions is None:
+        _run(con, SCORE + DECIDE, params)
+    else:
+        _score_by_region(con, score_regions, settings, params)
     _run(con, CLUSTER, params)
 
     evidence = con.sql(
@@ -254,6 +246,26 @@ def link_period(
     )
 
 
+def _score_by_region(
+    con: duckdb.DuckDBPyConnection,
+    score_regions: ScoreRegions,
+    settings: dict[str, Any],
+    params: dict[str, Any],
+) -> None:
+    """Build ``link_decisions`` from the regions' decision files (none to score: in place)."""
+    with _export_folder(con) as folder:
+        regions = export_regions(con, folder)
+        if not regions:
+            _run(con, SCORE + DECIDE, params)
+            return
+        files = score_regions(folder, regions, settings, params)
+        con.execute(
+            "create or replace temp table link_decisions as "
+            "select * from read_parquet($files, hive_partitioning = false)",
+            {"files": [str(f) for f in files]},
+        )
+
+
 @contextmanager
 def _export_folder(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
     """A private folder beside the restricted file's spill directory, removed afterwards."""
@@ -268,15 +280,12 @@ def _export_folder(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-_REGION = "coalesce(kabupaten, 'unplaced')"
-
-
 def export_regions(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Write each region's records that have candidates, their candidates and the people those
     name to ``folder/<table>/region=<kab/kota>/``; return the regions (kab/kota codes)."""
     con.execute(
         "create or replace temp table link_regions as "
-        f"select rec_id, {_REGION} as region from link_records "
+        "select rec_id, coalesce(kabupaten, 'unplaced') as region from link_records "
         "where rec_id in (select rec_id from link_candidates)"
     )
     slices = {
@@ -304,12 +313,8 @@ def score_region(
     (any process or machine that sees ``folder``); write and return its decisions file."""
     out = folder / "decisions" / f"{region}.parquet"
     out.parent.mkdir(exist_ok=True)
-    config = {
-        "memory_limit": os.environ.get("JKN_DUCKDB_MEMORY_LIMIT", "1.5GB"),
-        "temp_directory": str(folder / f"spill-{region}"),
-        "preserve_insertion_order": "false",
-    }
-    with duckdb.connect(config=config) as con:
+    # in memory, bounded and spilling like the warehouse's own connections
+    with duckdb.connect(config=duckdb_config(folder / f"spill-{region}")) as con:
         install_macros(con, settings)
         for table in ("link_records", "link_candidates", "link_people"):
             con.execute(
@@ -317,8 +322,7 @@ def score_region(
                 "hive_partitioning = false)",
                 {"path": str(folder / table / f"region={region}" / "*.parquet")},
             )
-        _run(con, SCORE, params)
-        _run(con, DECIDE, params)
+        _run(con, SCORE + DECIDE, params)
         con.execute(f"copy link_decisions to '{out}' (format parquet)")
     return out
 
