@@ -102,7 +102,7 @@ class BpjsMembershipRecord(PersonRecord):
     @pa.dataframe_check(name="noka_is_13_digits")
     def noka_is_13_digits(cls, data: PolarsData) -> pl.LazyFrame:
         """NOKA is 13 digits; Excel strips its leading zeros and they cannot be guessed back."""
-        return _select(data, pl.col("noka").str.contains(r"^\d{13}$").fill_null(False))
+        return _select(data, pl.col("noka").str.contains(r"^[0-9]{13}$").fill_null(False))
 
     @pa.dataframe_check(name="noka_unique_in_file")
     def noka_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:

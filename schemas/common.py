@@ -4,6 +4,14 @@ Staging only renames and casts: values are trimmed, placeholders (``-``, ``NULL`
 as unknown, codes undotted, dates read from the three formats the contract allows. Checks are
 named after the business rule they enforce; a source declares which of them are warnings
 (the row is flagged and flows on) — every other failure is an error (the row is quarantined).
+
+Digits are ASCII digits. A NIK, NOKA, code, date or count written in other digits (full-width
+``１２３``, Arabic-Indic ``١٢٣``) is quarantined by its format check, never converted: Unicode
+NFKC would turn full-width digits into ASCII but leave Arabic-Indic ones as they are, and a
+converted NIK is not the string the agency holds, so no normalisation is done (a regex's digit
+class matches every script's digits, hence ``[0-9]`` throughout). Trimming drops, besides white
+space, the invisible format characters an export or a paste leaves at a value's ends
+(zero-width space, BOM); one inside a value stays, and fails the value's check.
 """
 
 from __future__ import annotations
@@ -20,9 +28,19 @@ PLACEHOLDERS = ("", "-", "NULL", "0")
 PERIOD_END = "_period_end"
 
 
+# Unicode white space, and the invisible characters that say nothing at a value's ends
+# (zero-width space, non-joiner, joiner, word joiner, BOM / zero-width no-break space).
+_TRIM = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
 def text(column: str, placeholders: tuple[str, ...] = PLACEHOLDERS) -> pl.Expr:
-    """The trimmed value, or null when empty or a placeholder for unknown."""
-    value = pl.col(column).str.strip_chars()
+    """The trimmed value (white space and zero-width characters at its ends dropped), or null
+    when empty or a placeholder for unknown."""
+    value = pl.col(column).str.strip_chars(_TRIM)
     return pl.when(value.is_in(list(placeholders))).then(None).otherwise(value)
 
 
@@ -35,14 +53,14 @@ def code_digits(column: str) -> pl.Expr:
     return text(column).str.replace_all(".", "", literal=True)
 
 
-_DMY = r"^\d{1,2}([-/])\d{1,2}[-/]\d{4}$"
-_YMD = r"^\d{4}-\d{1,2}-\d{1,2}$"
+_DMY = r"^[0-9]{1,2}([-/])[0-9]{1,2}[-/][0-9]{4}$"
+_YMD = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 
 
 def date_value(column: str) -> pl.Expr:
     """A date written ``DD-MM-YYYY``, ``DD/MM/YYYY`` or ``YYYY-MM-DD`` (one file may mix
     them; an Excel time part is dropped); null when it is none of these or no real date."""
-    value = text(column).str.replace(r"[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    value = text(column).str.replace(r"[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$", "")
     dmy = value.str.contains(_DMY)
     ymd = value.str.contains(_YMD)
     return (
@@ -97,7 +115,7 @@ def region_digit_sets() -> dict[str, list[str]]:
 
 
 # NIK structure: PP KK CC DDMMYY SSSS; women's day of birth + 40.
-_NIK_OK = pl.col("nik").str.contains(r"^\d{16}$")
+_NIK_OK = pl.col("nik").str.contains(r"^[0-9]{16}$")
 _NIK_DAY = pl.col("nik").str.slice(6, 2).cast(pl.Int32, strict=False)
 _NIK_MONTH = pl.col("nik").str.slice(8, 2).cast(pl.Int32, strict=False)
 _NIK_YY = pl.col("nik").str.slice(10, 2).cast(pl.Int32, strict=False)
@@ -176,11 +194,11 @@ class PersonRecord(pa.DataFrameModel):
     @pa.dataframe_check(name="nik_not_excel_scientific")
     def nik_not_excel_scientific(cls, data: PolarsData) -> pl.LazyFrame:
         """Excel wrote the NIK as a number (``3.20101E+15``): its digits are lost for good."""
-        return _select(data, ~pl.col("nik").str.contains(r"(?i)^\d+([.,]\d+)?E\+?\d+$"))
+        return _select(data, ~pl.col("nik").str.contains(r"(?i)^[0-9]+([.,][0-9]+)?E\+?[0-9]+$"))
 
     @pa.dataframe_check(name="nik_is_16_digits")
     def nik_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
-        """A given NIK is exactly 16 digits."""
+        """A given NIK is exactly 16 ASCII digits (other scripts' digits are not converted)."""
         return _select(data, _NIK_OK)
 
     @pa.dataframe_check(name="nik_structure_valid")
@@ -217,7 +235,7 @@ class PersonRecord(pa.DataFrameModel):
     @pa.dataframe_check(name="no_kk_is_16_digits")
     def no_kk_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
         """A given family-card number is exactly 16 digits."""
-        return _select(data, pl.col("no_kk").str.contains(r"^\d{16}$"))
+        return _select(data, pl.col("no_kk").str.contains(r"^[0-9]{16}$"))
 
     @pa.dataframe_check(name="name_present")
     def name_present(cls, data: PolarsData) -> pl.LazyFrame:
@@ -265,12 +283,13 @@ class PersonRecord(pa.DataFrameModel):
         """The domicile code is a 10-digit village code (dotted or not)."""
         return _select(
             data,
-            pl.col("kode_wilayah").is_not_null() & pl.col("kode_wilayah").str.contains(r"^\d{10}$"),
+            pl.col("kode_wilayah").is_not_null()
+            & pl.col("kode_wilayah").str.contains(r"^[0-9]{10}$"),
         )
 
     @pa.dataframe_check(name="village_code_known")
     def village_code_known(cls, data: PolarsData) -> pl.LazyFrame:
         """The domicile village is in the Kemendagri list (Kepmendagri 300.2.2-2138/2025)."""
-        well_formed = pl.col("kode_wilayah").str.contains(r"^\d{10}$")
+        well_formed = pl.col("kode_wilayah").str.contains(r"^[0-9]{10}$")
         known = pl.col("kode_wilayah").is_in(region_digit_sets()["desa"])
         return _select(data, pl.when(well_formed).then(known))

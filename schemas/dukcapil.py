@@ -78,6 +78,13 @@ class DukcapilRecord(PersonRecord):
         ok = pl.col("tgl_status").is_not_null() & (pl.col("tgl_status") <= pl.col("_period_end"))
         return _select(data, pl.when(given).then(ok))
 
+    @pa.dataframe_check(name="status_date_not_before_birth")
+    def status_date_not_before_birth(cls, data: PolarsData) -> pl.LazyFrame:
+        """Nobody dies or moves before being born: one of the two dates is wrong, and which
+        one cannot be told (quarantined, like any date that cannot be read as the contract
+        says)."""
+        return _select(data, pl.col("tgl_status") >= pl.col("tgl_lahir"))
+
     @pa.dataframe_check(name="status_date_present")
     def status_date_present(cls, data: PolarsData) -> pl.LazyFrame:
         """A person deceased or moved out has the date of it."""

@@ -39,7 +39,14 @@ def ingest(landing: Path, source: str, tmp_path: Path) -> Outcome:
     schema = SCHEMAS[source]
     try:
         received = receive_extract(str(landing), PERIOD, source, tmp_path / "store")
-        raw = read_extract(received.path, source, schema.required, schema.optional, tmp_path)
+        raw = read_extract(
+            received.path,
+            source,
+            schema.required,
+            schema.optional,
+            tmp_path,
+            delivered=received.delivered,
+        )
         result = validate_extract(raw, schema, PERIOD)
     except ExtractError as error:
         return Outcome(error=error)
@@ -139,9 +146,10 @@ CATALOGUE: dict[str, tuple[Callable[[Path], None], str, str | dict]] = {
         "file_readable",
     ),
     "html_error_page_as_csv": (
+        # refused as an HTML page when received, before it is stored
         _bytes("bpjs_membership.csv", b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"),
         "bpjs_membership",
-        "delimiter_found",
+        "file_readable",
     ),
     "duplicate_header_names": (
         _bytes(
@@ -281,7 +289,8 @@ def test_bad_input(case: str, tmp_path: Path) -> None:
         assert outcome.error is not None, f"{case}: loaded {outcome}"
         assert outcome.error.check == expected, str(outcome.error)
         message = str(outcome.error)
-        assert source in message or "bpjs_membership" in message  # names the file
+        assert message.startswith(f"{PERIOD}/{source}."), message  # the file as delivered
+        assert "landing-store" not in message and "store/" not in message
         assert "Traceback" not in message
         assert NIK not in message and "SITI" not in message  # no row value
     else:

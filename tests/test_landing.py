@@ -115,3 +115,56 @@ def test_pull_over_http_from_a_loopback_server(
     assert got.path.read_bytes() == original.read_bytes()
     with pytest.raises(ExtractError):
         receive_extract(url, PERIOD, "dukcapil", tmp_path / "store")
+
+
+def test_the_received_file_knows_its_name_as_delivered(
+    http_landing: tuple[str, Path], tmp_path: Path
+) -> None:
+    deliver(tmp_path / "landing", {})
+    local = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    url, root = http_landing
+    deliver(root, {})
+    remote = receive_extract(url, PERIOD, SOURCE, tmp_path / "store-http")
+    assert local.delivered == remote.delivered == f"{PERIOD}/{SOURCE}.csv"
+
+
+def test_a_redelivery_message_names_the_file_as_delivered(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    deliver(landing, {})
+    receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store")
+    deliver(landing, {}, {})
+    with pytest.raises(SourceChangedError) as caught:
+        receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store")
+    assert str(caught.value).startswith(f"{PERIOD}/{SOURCE}.csv: ")
+
+
+def test_an_html_page_is_refused_before_it_is_stored(tmp_path: Path) -> None:
+    """Once the real file arrives it is new, not a redelivery of the error page."""
+    landing = tmp_path / "landing"
+    page = landing / PERIOD / f"{SOURCE}.csv"
+    page.parent.mkdir(parents=True)
+    page.write_bytes(b"<!doctype html><html><body>Login</body></html>")
+    with pytest.raises(ExtractError) as caught:
+        receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store")
+    assert caught.value.check == "file_readable" and "HTML page" in str(caught.value)
+    assert [p.name for p in (tmp_path / "store" / PERIOD).iterdir()] == []
+    deliver(landing, {})
+    assert receive_extract(str(landing), PERIOD, SOURCE, tmp_path / "store").status == "new"
+
+
+def test_a_landing_root_that_is_itself_a_symlink_or_a_file_url(tmp_path: Path) -> None:
+    deliver(tmp_path / "real-landing", {})
+    (tmp_path / "landing").symlink_to(tmp_path / "real-landing", target_is_directory=True)
+    linked = receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "s1")
+    as_url = receive_extract(f"file://{tmp_path / 'landing'}", PERIOD, SOURCE, tmp_path / "s2")
+    assert linked.status == as_url.status == "new" and linked.sha256 == as_url.sha256
+
+
+def test_a_period_that_is_not_yyyy_mm_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    for period in ("2024-7", "../2024-07", "2024-07/..", "２０２４-０７"):
+        with pytest.raises(ExtractError) as caught:
+            receive_extract(str(tmp_path / "landing"), period, SOURCE, tmp_path / "store")
+        assert caught.value.check == "period_format"
+    assert not (tmp_path / "store").exists()

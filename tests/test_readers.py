@@ -157,7 +157,36 @@ def test_missing_required_column_names_it(tmp_path: Path) -> None:
     rows = [{k: v for k, v in r.items() if k != "SEGMEN"} for r in rows_of(SOURCE, {})]
     error = failure(write_csv(tmp_path / "b.csv", rows), tmp_path)
     assert error.check == "required_columns_present" and error.line == 1
-    assert "SEGMEN" in str(error)
+    assert error.problem.startswith("required column(s) SEGMEN not in the header row")
+    # the header is there: the action is to add the column or map its name, not "add a header"
+    assert "include SEGMEN" in error.action and "aliases.yaml" in error.action
+    assert "header row seems missing" not in str(error)
+
+
+def test_a_misnamed_required_column_says_to_map_it_without_echoing_it(tmp_path: Path) -> None:
+    row = dict(VALID_ROWS[SOURCE])
+    headers = ["KODE_DESA_BPJS" if c == "KODE_WILAYAH" else c for c in row]
+    error = failure(write_csv(tmp_path / "b.csv", [row], headers=headers), tmp_path)
+    assert error.check == "required_columns_present" and "KODE_WILAYAH not in" in error.problem
+    assert "aliases.yaml" in str(error) and "KODE_DESA_BPJS" not in str(error)
+    assert "1 other column(s)" in error.problem
+
+
+def test_messages_name_the_file_as_delivered(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in r.items() if k != "SEGMEN"} for r in rows_of(SOURCE, {})]
+    stored = write_csv(tmp_path / "bpjs_membership.fccb3304bb505dca.csv", rows)
+    schema = SCHEMAS[SOURCE]
+    with pytest.raises(ExtractError) as caught:
+        read_extract(
+            stored,
+            SOURCE,
+            schema.required,
+            schema.optional,
+            tmp_path,
+            delivered="2025-05/bpjs_membership.csv",
+        )
+    assert str(caught.value).startswith("2025-05/bpjs_membership.csv, line 1: required column")
+    assert "fccb3304" not in str(caught.value)
 
 
 def test_a_file_without_a_header_fails_without_echoing_personal_data(tmp_path: Path) -> None:
@@ -167,6 +196,8 @@ def test_a_file_without_a_header_fails_without_echoing_personal_data(tmp_path: P
     error = failure(path, tmp_path)
     assert error.check == "required_columns_present"
     assert "1707015005900001" not in str(error) and "SITI" not in str(error)
+    # nothing in the first row is a contract column: say the header seems missing
+    assert "header row seems missing" in error.problem and error.column is None
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -205,8 +236,20 @@ def test_unreadable_encoding(tmp_path: Path) -> None:
     assert error.check == "encoding_readable" and error.line == 4
 
 
-def test_utf16_file_is_refused(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "b.csv", rows_of(SOURCE, {}), encoding="utf-16")
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # the mark declares the encoding (Excel's "Unicode text"): nothing is guessed
+    for encoding in ("utf-16", "utf-16-be"):
+        data = write_csv(tmp_path / "b.csv", rows_of(SOURCE, {"NAMA": "JOSÉ"}, {})).read_text()
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(("\ufeff" + data).encode(encoding))
+        raw = read(path, tmp_path)
+        assert raw.encoding == "utf-16" and any("UTF-16" in n for n in raw.notes)
+        assert raw.frame["NAMA"].to_list() == ["JOSÉ", "SITI AMINAH"]
+        assert raw.frame["__line"].to_list() == [2, 3]
+
+
+def test_utf16_without_a_byte_order_mark_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "b.csv", rows_of(SOURCE, {}), encoding="utf-16-le")
     assert failure(path, tmp_path).check == "encoding_readable"
 
 

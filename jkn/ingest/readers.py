@@ -4,6 +4,11 @@ Every value comes back as text (identifiers are never read as numbers), headers 
 the contract's names, and each record keeps the line it was found on so that errors can name
 it. Records the CSV parser cannot split (wrong number of fields, a stray quote) come back
 separately as *rejects*, with their line and raw text, so that nothing received is lost.
+
+Every :class:`ExtractError` names the file as it was delivered (``delivered``: the landing
+path relative to the landing root, ``2025-05/bpjs_membership.csv``), never the landing store's
+copy, and never a value from a row or an unrecognised header cell (a file without a header row
+would put a person's NIK and name there).
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -25,6 +33,15 @@ from jkn.ingest.errors import ExtractError
 LINE = "__line"
 _CHUNK = 16 * 1024 * 1024
 _ALIASES = Path(__file__).with_name("aliases.yaml")
+# A header row longer than this (characters, before its line break) is not a header row: a
+# file without line breaks, or not a CSV at all. Thousands of columns fit well within it.
+MAX_HEADER_CHARS = 1_000_000
+# Zip-bomb limits for .xlsx, in one place: a workbook whose parts inflate to more than
+# XLSX_MAX_UNCOMPRESSED_BYTES in all, or a part over 1 MiB that inflates more than
+# XLSX_MAX_COMPRESSION_RATIO times its compressed size (real sheets: 5-30x; bombs: ~1000x),
+# is refused before fastexcel opens it (fastexcel inflates a sheet whole, into memory).
+XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+XLSX_MAX_COMPRESSION_RATIO = 100
 
 
 @dataclass
@@ -46,9 +63,44 @@ class RawExtract:
 
 
 def normalise_header(name: str) -> str:
-    """`` Nama_Lgkp `` → ``NAMA_LGKP``; ``Tgl. Lahir`` → ``TGL_LAHIR``."""
-    text = name.replace("\ufeff", "").strip().upper()
+    """`` Nama_Lgkp `` → ``NAMA_LGKP``; ``Tgl. Lahir`` → ``TGL_LAHIR``.
+
+    Compatibility forms are folded (NFKC: full-width ``ＮＩＫ`` → ``NIK``) and invisible format
+    characters dropped (a zero-width space U+200B or a BOM pasted into a header cell): both
+    say nothing about which column it is. Look-alike letters from other scripts (Cyrillic
+    ``А`` in ``NАMA``) are *not* folded: see :func:`map_headers`.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip().upper()
     return re.sub(r"[\s.\-/]+", "_", text).strip("_")
+
+
+# Capital letters of other scripts that look like Latin ones (after upper-casing): a header
+# written with them reads as a contract name to a person and as another name to a program.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict.fromkeys("АΑ", "A"),
+        **dict.fromkeys("ВΒ", "B"),
+        **dict.fromkeys("СϹ", "C"),
+        **dict.fromkeys("Ԁ", "D"),
+        **dict.fromkeys("ЕΕ", "E"),
+        **dict.fromkeys("НΗ", "H"),
+        **dict.fromkeys("ІΙӀ", "I"),
+        **dict.fromkeys("Ј", "J"),
+        **dict.fromkeys("КΚ", "K"),
+        **dict.fromkeys("МΜ", "M"),
+        **dict.fromkeys("Ν", "N"),
+        **dict.fromkeys("ОΟ", "O"),
+        **dict.fromkeys("РΡ", "P"),
+        **dict.fromkeys("Ԛ", "Q"),
+        **dict.fromkeys("Ѕ", "S"),
+        **dict.fromkeys("ТΤ", "T"),
+        **dict.fromkeys("Ԝ", "W"),
+        **dict.fromkeys("ХΧ", "X"),
+        **dict.fromkeys("УΥ", "Y"),
+        **dict.fromkeys("Ζ", "Z"),
+    }
+)
 
 
 @cache
@@ -62,6 +114,12 @@ def _alias_map(source: str) -> dict[str, str]:
     return mapping
 
 
+def recognised_columns(source: str, headers: list[str]) -> set[str]:
+    """The contract's columns that the cells of a candidate header row name."""
+    aliases = _alias_map(source)
+    return {aliases[h] for h in map(normalise_header, headers) if h in aliases}
+
+
 def map_headers(
     source: str,
     headers: list[str],
@@ -72,21 +130,40 @@ def map_headers(
     """Positions of the contract's columns in a header row.
 
     Returns ``(position → canonical name, ignored headers, missing optional columns)``.
-    Raises :class:`ExtractError` when a required column is missing or a column appears twice.
+    Raises :class:`ExtractError` when a required column is missing, a column appears twice or
+    a header imitates a contract name with letters of another script.
     """
     aliases = _alias_map(source)
     found: dict[str, int] = {}
     ignored: list[str] = []
     for position, header in enumerate(headers):
-        canonical = aliases.get(normalise_header(str(header or "")))
+        normalised = normalise_header(str(header or ""))
+        canonical = aliases.get(normalised)
         if canonical is None:
+            imitated = aliases.get(normalised.translate(_LOOKALIKES))
+            if imitated is not None:
+                foreign = sorted({ch for ch in normalised if ord(ch) > 127})
+                scripts = ", ".join(
+                    f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in foreign
+                )
+                raise ExtractError(
+                    file=file,
+                    line=1,
+                    column=str(position + 1),
+                    check="header_latin_letters",
+                    problem=f"the header cell reads as {imitated} but is written with letters "
+                    f"of another script ({scripts}): it is not the column {imitated}",
+                    expected="header names in Latin letters, as contracts/extracts.md gives them",
+                    action=f"ask the provider to retype the header of column {position + 1} as "
+                    f"{imitated} (a program or a copy-paste put look-alike letters there)",
+                )
             ignored.append(str(header))
             continue
         if canonical in found:
             raise ExtractError(
                 file=file,
                 line=1,
-                column=str(header),
+                column=canonical,
                 check="header_unique",
                 problem=f"column {canonical} appears twice in the header "
                 f"(positions {found[canonical] + 1} and {position + 1})",
@@ -95,18 +172,38 @@ def map_headers(
             )
         found[canonical] = position
     missing = [c for c in required if c not in found]
-    if missing:
+    if missing and not found:
+        # nothing in the first row names a column: no header row, or another file. The cells
+        # are not echoed: without a header they are a person's NIK and name.
         raise ExtractError(
             file=file,
             line=1,
             check="required_columns_present",
-            # unrecognised headers are not echoed: a file without a header row would put a
-            # person's NIK and name into the message
-            problem=f"required column(s) {', '.join(missing)} not found in the header row "
-            f"(recognised: {', '.join(found) or 'none'}; {len(ignored)} other column(s))",
+            problem=f"no cell of the first row names a column of the {source} extract "
+            f"({len(headers)} cell(s), none recognised): the header row seems missing, or the "
+            f"file is not the {source} extract",
+            expected=f"a header row on line 1 naming {', '.join(required)}",
+            action=f"check that this is the {source} extract, and ask the provider to deliver "
+            "it with its header row on line 1",
+        )
+    if missing:
+        # unrecognised header cells are counted, not echoed
+        named = ", ".join(missing)
+        raise ExtractError(
+            file=file,
+            line=1,
+            check="required_columns_present",
+            problem=f"required column(s) {named} not in the header row (it names "
+            f"{len(found)} of the contract's columns: {', '.join(found)}; "
+            f"{len(ignored)} other column(s))",
             expected=f"a header row naming {', '.join(required)}",
-            action="deliver the file with its header row, or add the provider's header name "
-            "to jkn/ingest/aliases.yaml",
+            action=f"ask the provider to include {named}; if the file has "
+            + (
+                f"it under another header name, add that name to {named}'s list"
+                if len(missing) == 1
+                else "them under other header names, add each name to its column's list"
+            )
+            + f" in the {source} section of jkn/ingest/aliases.yaml and run again",
         )
     missing_optional = [c for c in optional if c not in found]
     return {pos: name for name, pos in found.items()}, ignored, missing_optional
@@ -116,26 +213,51 @@ def map_headers(
 # CSV
 
 
-def _detect_encoding(path: Path) -> str:
-    """``utf-8`` (with or without BOM) when every byte decodes as UTF-8, else ``cp1252``."""
+@dataclass
+class _Survey:
+    encoding: str  # "utf-8", "utf-16" or "cp1252"
+    mixed_newlines: bool  # lone CRs (old Mac), or CRLF and LF in one file
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _survey(path: Path, file: str) -> _Survey:
+    """The file's encoding and line-break style, in one pass of bounded memory.
+
+    ``utf-16`` when the file opens with a UTF-16 byte-order mark (Excel's "Unicode text"; the
+    mark says the encoding, nothing is guessed); ``utf-8`` (with or without BOM) when every
+    byte decodes as UTF-8; else ``cp1252``, unless a byte is undefined there too.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(_UTF16_BOMS) and not head.startswith(codecs.BOM_UTF32_LE):
+        return _Survey("utf-16", mixed_newlines=True)
     decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
+    utf8, break_at, offset = True, -1, 0
+    lf = cr = crlf = 0
+    last = -1
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as err:
-                break_at = offset + err.start
-                break
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as err:
+                    utf8, break_at = False, offset + err.start
+            lf += chunk.count(b"\n")
+            here = chunk.count(b"\r")
+            cr += here
+            crlf += (chunk.count(b"\r\n") if here else 0) + int(last == 13 and chunk[0] == 10)
+            last = chunk[-1]
             offset += len(chunk)
-        else:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                pass
-            else:
-                return "utf-8"
-            break_at = offset
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8, break_at = False, offset
+    mixed = cr > crlf or (crlf > 0 and lf > crlf)
+    if utf8:
+        return _Survey("utf-8", mixed_newlines=mixed)
     # Windows-1252 leaves five bytes undefined; a file with them is in no encoding we know.
     undefined = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
     with path.open("rb") as handle:
@@ -143,10 +265,9 @@ def _detect_encoding(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             hit = undefined.search(chunk)
             if hit:
-                line = _line_of(path, position + hit.start())
                 raise ExtractError(
-                    file=path.name,
-                    line=line,
+                    file=file,
+                    line=_line_of(path, position + hit.start()),
                     check="encoding_readable",
                     problem=f"byte 0x{hit.group()[0]:02x} is neither UTF-8 nor Windows-1252 "
                     f"(first non-UTF-8 byte at offset {break_at})",
@@ -154,32 +275,81 @@ def _detect_encoding(path: Path) -> str:
                     action="export the file again as CSV UTF-8",
                 )
             position += len(chunk)
-    return "cp1252"
+    return _Survey("cp1252", mixed_newlines=mixed)
 
 
 def _line_of(path: Path, offset: int) -> int:
+    line = 1
     with path.open("rb") as handle:
-        return handle.read(offset).count(b"\n") + 1
+        while offset > 0 and (chunk := handle.read(min(_CHUNK, offset))):
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
+    return line
 
 
-def _transcode(path: Path, encoding: str, target: Path) -> Path:
-    with (
-        path.open("r", encoding=encoding, newline="") as src,
-        target.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        while chunk := src.read(_CHUNK):
-            dst.write(chunk)
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+
+
+def _transcode(path: Path, encoding: str, target: Path, file: str) -> Path:
+    """A copy in UTF-8 with LF line breaks (CRLF and lone CR both read as one line break, as a
+    text editor shows them), for DuckDB's parser, which takes one line-break style per file."""
+    line = 1
+    source_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    try:
+        with (
+            path.open("r", encoding=source_encoding, newline=None) as src,
+            target.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+                line += chunk.count("\n")
+    except UnicodeDecodeError:
+        raise ExtractError(
+            file=file,
+            line=line,
+            check="encoding_readable",
+            problem=f"the text stops decoding as {_ENCODING_NAMES[encoding]} (the encoding its "
+            "first bytes declare)",
+            expected="a text file in UTF-8 (with or without BOM), Windows-1252, or UTF-16 with "
+            "a byte-order mark",
+            action="export the file again as CSV UTF-8",
+        ) from None
     return target
 
 
-def _header_line(path: Path) -> str:
+def _header_line(path: Path, file: str) -> str:
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline(1_000_000)
+        first = handle.readline(MAX_HEADER_CHARS + 1)
+    if len(first) > MAX_HEADER_CHARS:
+        raise ExtractError(
+            file=file,
+            line=1,
+            check="header_present",
+            problem=f"line 1 runs over {MAX_HEADER_CHARS:,} characters without a line break: "
+            "it is not a header row (a file without line breaks, or not a CSV)",
+            expected="a header row naming the columns on line 1, then one record per line",
+            action="open the file in a text editor; ask the provider to export it again as CSV",
+        )
     return first.rstrip("\r\n")
 
 
+def _split_header(header: str, delimiter: str, file: str) -> list[str]:
+    try:
+        return next(csv.reader([header], delimiter=delimiter))
+    except csv.Error:
+        raise ExtractError(
+            file=file,
+            line=1,
+            check="header_present",
+            problem="line 1 cannot be read as a row of column names (a cell over "
+            f"{csv.field_size_limit():,} characters, or a broken quote)",
+            expected="a header row of column names separated by ',' or ';'",
+            action="open the file in a text editor; ask the provider to export it again as CSV",
+        ) from None
+
+
 def _sniff_delimiter(header: str, file: str) -> str:
-    counts = {d: len(next(csv.reader([header], delimiter=d))) for d in (",", ";")}
+    counts = {d: len(_split_header(header, d, file)) for d in (",", ";")}
     delimiter = max(counts, key=lambda d: counts[d])
     if counts[delimiter] < 2:
         raise ExtractError(
@@ -198,23 +368,38 @@ class _LineScan:
     nonblank: np.ndarray  # 1-based numbers of non-blank physical lines
     quotes: int  # number of '"' bytes
     ends_with_newline: bool
+    # records as a CSV parser splits them (a line break inside quotes does not end one), blank
+    # ones included, the header first: the physical line each starts on, and whether it is blank
+    record_starts: np.ndarray
+    record_blank: np.ndarray
+    open_quote_line: int | None  # where a quoted value opens that the file never closes
 
 
 def _scan_lines(path: Path) -> _LineScan:
-    """Numbers of the non-blank physical lines and the quote count, in bounded memory."""
+    """Physical lines and quote-aware records, in bounded memory (one pass, numpy per chunk).
+
+    A line break ends a record when an even number of '"' precede it (a quoted value's '""'
+    escapes count twice), which is how DuckDB splits records: its reject line numbers are
+    record numbers, and ``record_starts`` turns them back into the lines an editor shows.
+    """
     pieces: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    blanks: list[np.ndarray] = []
     quotes = 0
     line_no = 1  # number of the line the next byte belongs to
     length = 0  # bytes on the current line so far (excluding \r\n)
     last_byte = -1
+    offset = 0  # of the chunk in the file
+    record_end = -1  # offset of the line break that ended the last record
+    record_end_line = 0  # the line that break ended
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             data = np.frombuffer(chunk, dtype=np.uint8)
-            quotes += int(np.count_nonzero(data == 34))
+            quote_at = np.flatnonzero(data == 34)
             newlines = np.flatnonzero(data == 10)
             if newlines.size:
-                starts = np.concatenate(([0], newlines[:-1] + 1))
-                lens = newlines - starts
+                starts_at = np.concatenate(([0], newlines[:-1] + 1))
+                lens = newlines - starts_at
                 lens[0] += length
                 # a lone "\r" before "\n" is not content
                 cr = np.zeros(newlines.size, dtype=bool)
@@ -225,16 +410,37 @@ def _scan_lines(path: Path) -> _LineScan:
                 content = lens - cr.astype(np.int64)
                 numbers = np.arange(line_no, line_no + newlines.size, dtype=np.int64)
                 pieces.append(numbers[content > 0])
+                ends = (quotes + np.searchsorted(quote_at, newlines)) % 2 == 0
+                if ends.any():
+                    at = newlines[ends].astype(np.int64) + offset
+                    lines = numbers[ends]
+                    before = np.concatenate(([record_end], at[:-1]))
+                    before_lines = np.concatenate(([record_end_line], lines[:-1]))
+                    starts.append(before_lines + 1)
+                    blanks.append(at - before - 1 - cr[ends].astype(np.int64) <= 0)
+                    record_end, record_end_line = int(at[-1]), int(lines[-1])
                 line_no += newlines.size
                 length = data.size - (int(newlines[-1]) + 1)
             else:
                 length += data.size
+            quotes += quote_at.size
             last_byte = int(data[-1])
-    ends = last_byte == 10
-    if not ends and length > 0:
+            offset += data.size
+    ends_with_newline = last_byte == 10
+    if not ends_with_newline and length > 0:
         pieces.append(np.array([line_no], dtype=np.int64))
+    if offset - record_end - 1 > 0:  # bytes after the last record's line break
+        starts.append(np.array([record_end_line + 1], dtype=np.int64))
+        blanks.append(np.array([False]))
     nonblank = np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)
-    return _LineScan(nonblank=nonblank, quotes=quotes, ends_with_newline=ends)
+    return _LineScan(
+        nonblank=nonblank,
+        quotes=quotes,
+        ends_with_newline=ends_with_newline,
+        record_starts=np.concatenate(starts) if starts else np.empty(0, dtype=np.int64),
+        record_blank=np.concatenate(blanks) if blanks else np.empty(0, dtype=bool),
+        open_quote_line=record_end_line + 1 if quotes % 2 else None,
+    )
 
 
 def read_csv(
@@ -243,9 +449,13 @@ def read_csv(
     required: tuple[str, ...],
     optional: tuple[str, ...],
     workdir: Path,
+    *,
+    delivered: str | None = None,
 ) -> RawExtract:
-    """Read a CSV extract: delimiter ``,`` or ``;``, UTF-8 (BOM or not) or Windows-1252."""
-    file = path.name
+    """Read a CSV extract: delimiter ``,`` or ``;``, UTF-8 (BOM or not), Windows-1252 or UTF-16
+    with a byte-order mark; line breaks LF, CRLF, CR, or a mixture. ``delivered``: the file's
+    name as delivered, for messages (default: the file's own name)."""
+    file = delivered or path.name
     if path.stat().st_size == 0:
         raise ExtractError(
             file=file,
@@ -254,13 +464,18 @@ def read_csv(
             expected="a header row and one row per record",
             action="ask the provider to export the extract again",
         )
-    encoding = _detect_encoding(path)
+    survey = _survey(path, file)
     readable = path
     notes: list[str] = []
-    if encoding == "cp1252":
-        readable = _transcode(path, "cp1252", workdir / f"{path.stem}.utf8.csv")
-        notes.append("read as Windows-1252")
-    header = _header_line(readable)
+    if survey.encoding != "utf-8" or survey.mixed_newlines:
+        readable = _transcode(path, survey.encoding, workdir / f"{path.stem}.utf8.csv", file)
+        if survey.encoding == "cp1252":
+            notes.append("read as Windows-1252")
+        elif survey.encoding == "utf-16":
+            notes.append("read as UTF-16 (the file opens with its byte-order mark)")
+        if survey.mixed_newlines and survey.encoding != "utf-16":
+            notes.append("line breaks are CR only or mixed CRLF/LF: each read as one break")
+    header = _header_line(readable, file)
     if not header.strip():
         raise ExtractError(
             file=file,
@@ -271,7 +486,7 @@ def read_csv(
             action="remove the leading blank lines and deliver the file again",
         )
     delimiter = _sniff_delimiter(header, file)
-    headers = next(csv.reader([header], delimiter=delimiter))
+    headers = _split_header(header, delimiter, file)
     positions, ignored, missing_optional = map_headers(source, headers, required, optional, file)
 
     scan = _scan_lines(readable)
@@ -313,17 +528,40 @@ def read_csv(
     records = frame.height + rejects.height
     data_lines = scan.nonblank[scan.nonblank > 1]
     last_line = int(data_lines[-1]) if data_lines.size else 1
-    if records < data_lines.size and (scan.quotes % 2 or not scan.ends_with_newline):
+    # an odd quote count means a value left open only if the parser agrees: a quote that opens
+    # a value drops the rest of the file into it (no more records than the quote-aware scan
+    # counts), a stray literal quote inside an unquoted value does not
+    scanned = int(np.count_nonzero(~scan.record_blank[1:]))
+    if records < data_lines.size and scan.open_quote_line is not None and records <= scanned:
+        opened = scan.open_quote_line
+        raise ExtractError(
+            file=file,
+            line=opened,
+            check="file_complete",
+            problem=f"a quoted value opens on line {opened} and is never closed, so the "
+            f"{last_line - opened + 1} line(s) from there to the end read as one value: the "
+            "file is truncated, or a closing quote is missing",
+            expected="every value that opens with a double quote closes with one",
+            action="check that the whole file was transferred and look at that line; ask the "
+            "provider to export it again",
+        )
+    if records < data_lines.size and not scan.ends_with_newline:
         raise ExtractError(
             file=file,
             line=last_line,
             check="file_complete",
-            problem=f"{data_lines.size} lines hold only {records} readable records and a "
-            "quoted value is never closed: the file is truncated or a quote is missing",
+            problem=f"{data_lines.size} lines hold only {records} readable records and the "
+            "last line has no line break: the file is truncated or a quote is missing",
             expected="every value that opens with a double quote closes with one",
             action="check that the whole file was transferred, then ask the provider to "
             "export it again",
         )
+    if data_lines.size != records:
+        rejects, lines, note = _record_lines(scan, rejects, frame.height)
+        notes.append(note)
+    else:
+        good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
+        lines = pl.Series(LINE, good, dtype=pl.Int64)
     last_rejected = int(rejects[LINE].max()) if rejects.height else 0  # type: ignore[arg-type]
     if last_rejected >= last_line and not scan.ends_with_newline:
         raise ExtractError(
@@ -335,18 +573,11 @@ def read_csv(
             expected=f"{len(headers)} fields on every line",
             action="check that the whole file was transferred, then deliver it again",
         )
-    if data_lines.size == records:
-        good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
-        lines = pl.Series(LINE, good, dtype=pl.Int64)
-    else:
-        # values with line breaks inside quotes: records no longer map 1:1 to lines
-        notes.append("some values span several lines; line numbers count records")
-        lines = pl.Series(LINE, np.arange(2, frame.height + 2), dtype=pl.Int64)
     frame = frame.with_columns(lines)
     return RawExtract(
         frame=frame,
         rejects=rejects,
-        encoding="utf-8" if encoding == "utf-8" else "windows-1252",
+        encoding={"cp1252": "windows-1252"}.get(survey.encoding, survey.encoding),
         delimiter=delimiter,
         ignored_columns=ignored,
         missing_optional=missing_optional,
@@ -354,24 +585,102 @@ def read_csv(
     )
 
 
+def _record_lines(
+    scan: _LineScan, rejects: pl.DataFrame, readable: int
+) -> tuple[pl.DataFrame, pl.Series, str]:
+    """Lines of records when some values span several lines: each record's (and each
+    reject's) line is the one it starts on. DuckDB numbers records, blank ones included, the
+    header as 1; the quote-aware scan knows where each starts. When the two disagree (a stray
+    quote inside an unquoted value), line numbers fall back to counting records."""
+    index = np.flatnonzero(~scan.record_blank)
+    index = index[index >= 1]  # the header is record 0
+    rejected = rejects[LINE].to_numpy() - 1
+    if index.size == readable + rejects.height and np.isin(rejected, index).all():
+        good = np.setdiff1d(index, rejected, assume_unique=True)
+        rejects = rejects.with_columns(
+            pl.Series(LINE, scan.record_starts[rejected], dtype=pl.Int64)
+        )
+        lines = pl.Series(LINE, scan.record_starts[good], dtype=pl.Int64)
+        return rejects, lines, "some values span several lines; a record's line is where it starts"
+    lines = pl.Series(LINE, np.arange(2, readable + 2), dtype=pl.Int64)
+    return rejects, lines, "some values span several lines; line numbers count records"
+
+
 # --------------------------------------------------------------------------------------------
 # XLSX and Parquet
 
 
+def _check_workbook_size(path: Path, file: str) -> None:
+    """Refuse a zip bomb before fastexcel opens the workbook (it inflates a sheet whole, into
+    memory, and ignores the sizes the zip directory declares).
+
+    The directory's sizes are checked against :data:`XLSX_MAX_UNCOMPRESSED_BYTES` and
+    :data:`XLSX_MAX_COMPRESSION_RATIO`; then every part is inflated once, in chunks, by
+    :mod:`zipfile`, which stops at the declared size and checks the part's CRC, so that a
+    directory that lies about its sizes is caught too. Time and memory stay bounded by the
+    limits, whatever the file holds.
+    """
+    limit_mib = XLSX_MAX_UNCOMPRESSED_BYTES / 2**20
+
+    def bomb(problem: str) -> ExtractError:
+        return ExtractError(
+            file=file,
+            check="xlsx_size_bounded",
+            problem=problem,
+            expected=f"an .xlsx whose parts inflate to at most {limit_mib:,.0f} MiB in all, "
+            f"none more than {XLSX_MAX_COMPRESSION_RATIO}x its compressed size",
+            action="do not open the file; ask the provider to export the extract again (as "
+            "CSV if it is very large)",
+        )
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            total = sum(part.file_size for part in parts)
+            if total > XLSX_MAX_UNCOMPRESSED_BYTES:
+                raise bomb(f"the workbook's parts would inflate to {total / 2**20:,.0f} MiB")
+            for part in parts:
+                ratio = part.file_size / max(part.compress_size, 1)
+                if part.file_size > 2**20 and ratio > XLSX_MAX_COMPRESSION_RATIO:
+                    raise bomb(
+                        f"part {part.filename} would inflate {ratio:,.0f}x, to "
+                        f"{part.file_size / 2**20:,.0f} MiB: a zip bomb, not a spreadsheet"
+                    )
+            for part in parts:
+                with archive.open(part) as stream:
+                    while stream.read(_CHUNK):
+                        pass
+    except ExtractError:
+        raise
+    except Exception as err:  # BadZipFile (CRC, sizes), zlib.error, EOFError, encrypted parts
+        raise _unreadable(
+            file,
+            f"not a readable XLSX workbook ({type(err).__name__}: the zip archive is damaged)",
+            "an .xlsx workbook with the extract on one sheet, header on row 1",
+            "open it in a spreadsheet program and save it again as .xlsx",
+        ) from None
+
+
 def read_xlsx(
-    path: Path, source: str, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path,
+    source: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    *,
+    delivered: str | None = None,
 ) -> RawExtract:
-    """Read an XLSX extract, header on row 1, every cell as text: the first sheet whose header
-    names the source's required columns (a cover or notes sheet placed first is skipped)."""
+    """Read an XLSX extract, header on row 1, every cell as text: the first *visible* sheet
+    whose header names the source's columns (a cover or notes sheet placed first is skipped; a
+    hidden sheet is never read: what the provider sees is what is loaded). Cells show their
+    cached values: a formula saved without one reads as empty, a date-formatted cell as its
+    date, a bare number as the number."""
     import fastexcel
 
-    file = path.name
+    file = delivered or path.name
+    _check_workbook_size(path, file)
     try:
         reader = fastexcel.read_excel(path)
-        sheets = [
-            reader.load_sheet(i, header_row=None, dtypes="string").to_polars()
-            for i in range(len(reader.sheet_names))
-        ]
+        sheet_names = reader.sheet_names
     except Exception as err:  # fastexcel raises its own hierarchy; any failure means unreadable
         raise _unreadable(
             file,
@@ -379,29 +688,61 @@ def read_xlsx(
             "an .xlsx workbook with the extract on one sheet, header on row 1",
             "open it in a spreadsheet program and save it again as .xlsx",
         ) from None
-    filled = [(name, t) for name, t in zip(reader.sheet_names, sheets, strict=True) if t.height]
-    if not filled:
+    refused: list[tuple[int, int, ExtractError]] = []  # (columns recognised, -index, error)
+    hidden: list[str] = []
+    hidden_with_extract: list[str] = []
+    filled = 0
+    chosen = None
+    for index, sheet_name in enumerate(sheet_names):
+        try:
+            sheet = reader.load_sheet(index, header_row=None, dtypes="string")
+            table = sheet.to_polars()
+        except Exception as err:
+            raise _unreadable(
+                file,
+                f"sheet '{sheet_name}' is not readable ({type(err).__name__})",
+                "an .xlsx workbook with the extract on one sheet, header on row 1",
+                "open it in a spreadsheet program and save it again as .xlsx",
+            ) from None
+        headers = [str(v) if v is not None else "" for v in table.row(0)] if table.height else []
+        if sheet.visible != "visible":
+            hidden.append(sheet_name)
+            if set(required) <= recognised_columns(source, headers):
+                hidden_with_extract.append(sheet_name)
+            continue
+        if not table.height:
+            continue
+        filled += 1
+        label = f"{file}, sheet '{sheet_name}'"
+        try:
+            chosen = (sheet_name, table, *map_headers(source, headers, required, optional, label))
+        except ExtractError as err:
+            refused.append((len(recognised_columns(source, headers)), -index, err))
+            continue
+        break
+    if chosen is None and hidden_with_extract:
+        raise ExtractError(
+            file=file,
+            check="sheet_visible",
+            problem=f"the extract's header is on hidden sheet(s) "
+            f"{', '.join(repr(n) for n in hidden_with_extract)} and on no visible sheet",
+            expected="the extract on a visible sheet (hidden sheets are not read: they are "
+            "not what the provider sees)",
+            action="ask the provider which sheet is this period's extract; unhide it (and "
+            "delete stale copies) and deliver the workbook again",
+        )
+    if chosen is None and not filled:
+        skipped = f" ({len(hidden)} hidden sheet(s) not read)" if hidden else ""
         raise ExtractError(
             file=file,
             check="header_present",
-            problem="every sheet is empty",
+            problem=f"every visible sheet is empty{skipped}",
             expected="a header row on row 1 and one row per record below it",
-            action=f"check the workbook (sheets: {', '.join(reader.sheet_names)})",
+            action=f"check the workbook (sheets: {', '.join(sheet_names)})",
         )
-    first_error: ExtractError | None = None
-    for sheet_name, table in filled:
-        headers = [str(v) if v is not None else "" for v in table.row(0)]
-        try:
-            positions, ignored, missing_optional = map_headers(
-                source, headers, required, optional, f"{file}, sheet '{sheet_name}'"
-            )
-        except ExtractError as err:
-            first_error = first_error or err
-            continue
-        break
-    else:
-        assert first_error is not None
-        raise first_error
+    if chosen is None:
+        raise max(refused, key=lambda r: r[:2])[2]
+    sheet_name, table, positions, ignored, missing_optional = chosen
     names = table.columns
     frame = (
         table.slice(1)
@@ -411,23 +752,38 @@ def read_xlsx(
     # a row with every cell empty is spreadsheet padding, not a record
     content = pl.any_horizontal([pl.col(c).is_not_null() for c in frame.columns if c != LINE])
     frame = frame.filter(content)
+    notes = [f"sheet '{sheet_name}'"]
+    if hidden:
+        notes.append(f"{len(hidden)} hidden sheet(s) not read")
     return RawExtract(
         frame=frame,
         rejects=_no_rejects(),
         encoding="xlsx",
         ignored_columns=ignored,
         missing_optional=missing_optional,
-        notes=[f"sheet '{sheet_name}'"],
+        notes=notes,
     )
 
 
 def read_parquet(
-    path: Path, source: str, required: tuple[str, ...], optional: tuple[str, ...]
+    path: Path,
+    source: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    *,
+    delivered: str | None = None,
 ) -> RawExtract:
-    """Read a Parquet extract, all columns as strings or typed; typed values become text."""
-    file = path.name
+    """Read a Parquet extract, all columns as strings or typed; typed values become text.
+
+    Only the contract's columns are read. An integer NIK reads back exactly (int64 holds every
+    16-digit number, and a NIK never starts with 0); a NOKA stored as an integer has lost its
+    leading zeros and a float NIK may have lost digits: both are left as the file holds them,
+    for the checks to quarantine, never repaired. A nested (struct or list) contract column and
+    text that is not UTF-8 refuse the file.
+    """
+    file = delivered or path.name
     try:
-        table = pl.read_parquet(path)
+        schema = pl.read_parquet_schema(path)
     except Exception as err:  # polars raises several kinds for a damaged file
         raise _unreadable(
             file,
@@ -435,16 +791,43 @@ def read_parquet(
             "a Parquet file with one column per contract field",
             "export the file again",
         ) from None
-    positions, ignored, missing_optional = map_headers(
-        source, table.columns, required, optional, file
-    )
-    casts = []
+    names = list(schema)
+    positions, ignored, missing_optional = map_headers(source, names, required, optional, file)
     for pos, name in sorted(positions.items()):
-        column = pl.col(table.columns[pos])
-        dtype = table.dtypes[pos]
+        dtype = schema[names[pos]]
+        if dtype.is_nested() or dtype == pl.Object:
+            raise ExtractError(
+                file=file,
+                column=name,
+                check="column_type_plain",
+                problem=f"column {name} is a nested column ({dtype.base_type()}): a cell holds "
+                "several values",
+                expected="one plain value per cell: text, a number or a date",
+                action=f"export the file again with {name} as a text column",
+            )
+    selected = {names[pos]: name for pos, name in sorted(positions.items())}
+    try:
+        table = pl.read_parquet(path, columns=list(selected))
+    except Exception as err:
+        if re.search(r"utf-?8", str(err), re.IGNORECASE):
+            raise _parquet_not_utf8(path, file, selected) from None
+        raise _unreadable(
+            file,
+            f"not a readable Parquet file ({type(err).__name__})",
+            "a Parquet file with one column per contract field",
+            "export the file again",
+        ) from None
+    casts = []
+    for column, name in selected.items():
+        dtype = table.schema[column]
+        value = pl.col(column)
+        if dtype == pl.Binary:
+            bad = _first_not_utf8(table[column].to_arrow())
+            if bad is not None:
+                raise _not_utf8(file, name, bad)
         if dtype == pl.Datetime or dtype == pl.Date:
-            column = column.dt.strftime("%Y-%m-%d")
-        casts.append(column.cast(pl.String).alias(name))
+            value = value.dt.strftime("%Y-%m-%d")
+        casts.append(value.cast(pl.String).alias(name))
     frame = table.select(casts).with_columns(
         pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(LINE)
     )
@@ -454,6 +837,63 @@ def read_parquet(
         encoding="parquet",
         ignored_columns=ignored,
         missing_optional=missing_optional,
+    )
+
+
+def _first_not_utf8(values: Any) -> int | None:
+    """Row index of the first value that is not UTF-8 in a pyarrow binary array, if any: a
+    bisection of casts to text (each cast checks UTF-8), linear in the column's size."""
+    import pyarrow as pa
+
+    def readable(part: Any) -> bool:
+        try:
+            part.cast(pa.large_string())
+        except pa.ArrowInvalid:
+            return False
+        return True
+
+    if readable(values):
+        return None
+    low, high = 0, len(values)  # values[low:high] holds a value that is not UTF-8
+    while high - low > 1:
+        middle = (low + high) // 2
+        if readable(values.slice(low, middle - low)):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _parquet_not_utf8(path: Path, file: str, selected: dict[str, str]) -> ExtractError:
+    """Find the column and row whose text is not UTF-8 (pyarrow reads such a column without
+    checking; polars refuses the whole file), for the message."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for column, name in selected.items():
+        try:
+            data = pq.read_table(path, columns=[column]).column(0)
+            if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+                continue
+            raw = data.cast(pa.large_binary()).combine_chunks()
+        except Exception:
+            continue
+        bad = _first_not_utf8(raw)
+        if bad is not None:
+            return _not_utf8(file, name, bad)
+    return _not_utf8(file, None, None)
+
+
+def _not_utf8(file: str, column: str | None, row: int | None) -> ExtractError:
+    return ExtractError(
+        file=file,
+        line=row + 2 if row is not None else None,
+        column=column,
+        check="encoding_readable",
+        problem="a text value is not UTF-8 (Parquet text must be): the writer stored bytes of "
+        "another encoding" + (f" (row {row + 1} of the data)" if row is not None else ""),
+        expected="Parquet text columns in UTF-8",
+        action="export the file again from the source system with UTF-8 text",
     )
 
 
@@ -473,30 +913,40 @@ def read_extract(
     required: tuple[str, ...],
     optional: tuple[str, ...],
     workdir: Path,
+    *,
+    delivered: str | None = None,
 ) -> RawExtract:
-    """Read one extract file by its extension; see :class:`RawExtract` for what comes back."""
+    """Read one extract file by its extension; see :class:`RawExtract` for what comes back.
+
+    ``path`` is the file to read (the landing store's copy); ``delivered`` is the file's name
+    as the agency delivered it, the landing path relative to the landing root
+    (``2025-05/bpjs_membership.csv``, :attr:`ReceivedFile.delivered`), used in every message
+    and note. It defaults to ``path``'s own name.
+    """
+    file = delivered or path.name
     suffix = path.suffix.lower().lstrip(".")
-    if suffix == "csv":
-        _refuse_binary(path)
-        raw = read_csv(path, source, required, optional, workdir)
-    elif suffix == "xlsx":
-        raw = read_xlsx(path, source, required, optional)
-    elif suffix == "parquet":
-        raw = read_parquet(path, source, required, optional)
-    else:
+    if suffix not in ("csv", "xlsx", "parquet"):
         raise ExtractError(
-            file=path.name,
+            file=file,
             check="file_readable",
             problem=f"unknown file type '.{suffix}'",
             expected="a .csv, .xlsx or .parquet file",
             action="deliver the extract in one of those formats",
         )
+    refuse_html_page(path, file)
+    if suffix == "csv":
+        _refuse_binary(path, file)
+        raw = read_csv(path, source, required, optional, workdir, delivered=file)
+    elif suffix == "xlsx":
+        raw = read_xlsx(path, source, required, optional, delivered=file)
+    else:
+        raw = read_parquet(path, source, required, optional, delivered=file)
     for name in optional:
         if name in raw.missing_optional:
             raw.frame = raw.frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     if raw.received == 0:
         raise ExtractError(
-            file=path.name,
+            file=file,
             line=2,
             check="file_has_records",
             problem="the file has a header but no records",
@@ -504,6 +954,37 @@ def read_extract(
             action="ask the provider for the full extract of this period",
         )
     return raw
+
+
+_HTML = re.compile(
+    rb"^\s*(<!--.*?-->\s*)?<(!doctype\s+html|html|head|body|title)[\s>]", re.I | re.S
+)
+
+
+def is_html_page(head: bytes) -> bool:
+    """Whether a file's first bytes are an HTML page: what a web server answers (often with
+    status 200) when the extract is missing, access is denied or it is down for maintenance."""
+    return bool(_HTML.match(head.removeprefix(codecs.BOM_UTF8)))
+
+
+def refuse_html_page(path: Path, file: str) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if is_html_page(head):
+        raise html_page_error(file)
+
+
+def html_page_error(file: str) -> ExtractError:
+    return ExtractError(
+        file=file,
+        line=1,
+        check="file_readable",
+        problem="the file is an HTML page (a web server's error, login or maintenance page), "
+        "not an extract",
+        expected="the extract itself, as CSV, XLSX or Parquet",
+        action="open the landing URL in a browser to see what the server says; ask the "
+        "provider to put the extract there",
+    )
 
 
 _MAGIC = {
@@ -515,25 +996,27 @@ _MAGIC = {
 }
 
 
-def _refuse_binary(path: Path) -> None:
+def _refuse_binary(path: Path, file: str) -> None:
     with path.open("rb") as handle:
         head = handle.read(4096)
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
             raise ExtractError(
-                file=path.name,
+                file=file,
                 line=1,
                 check="file_readable",
                 problem=f"the file named .csv is {what}",
                 expected="a plain-text CSV file",
                 action="unpack or convert it, then deliver it with the right extension",
             )
-    if b"\x00" in head:
+    utf16 = head.startswith(_UTF16_BOMS) and not head.startswith(codecs.BOM_UTF32_LE)
+    if b"\x00" in head and not utf16:
         raise ExtractError(
-            file=path.name,
+            file=file,
             line=_line_of(path, head.index(b"\x00")),
             check="encoding_readable",
-            problem="the file contains NUL bytes (UTF-16 or a binary file?)",
-            expected="a text file in UTF-8 or Windows-1252",
+            problem="the file contains NUL bytes (UTF-16 without a byte-order mark, UTF-32, or "
+            "a binary file?)",
+            expected="a text file in UTF-8, Windows-1252, or UTF-16 with a byte-order mark",
             action="export the file again as CSV UTF-8",
         )
