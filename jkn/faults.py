@@ -2,17 +2,24 @@
 
 ``JKN_FAILPOINT=<name>`` in the environment makes :func:`failpoint` send the process SIGKILL
 when it reaches that place (no cleanup, no ``finally``): the crash-safety tests use it to stop
-a refresh at exact steps. Unset (always, in production) it does nothing.
+a refresh at exact steps. ``JKN_PAUSEPOINT=<name>=<seconds>`` makes it sleep there instead,
+so that a test can catch a run alive at that step (the zombie-run test kills the worker under
+a refresh paused at ``refresh``). Unset (always, in production) they do nothing.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 ENV = "JKN_FAILPOINT"
+PAUSE_ENV = "JKN_PAUSEPOINT"
 
 
 def failpoint(name: str) -> None:
     if os.environ.get(ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    point, _, seconds = os.environ.get(PAUSE_ENV, "").rpartition("=")
+    if point == name:
+        time.sleep(float(seconds))

@@ -1,0 +1,364 @@
+"""A run whose worker dies is marked Crashed and alerted, with real parts only.
+
+Prefect's remedy for "zombie" runs ("How to detect and respond to zombie flows"): every flow
+run sends a heartbeat event (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, set for both deployments
+in prefect.yaml), and a proactive automation (automations.yaml, applied with ``jkn automations
+apply``) marks a run Crashed when its heartbeats stop; a second automation alerts on Crashed
+and Failed runs through the project's notification block.
+
+Its own stack (killing the worker would disturb the other orchestration tests): a ``prefect
+server`` on loopback (SQLite), the work pool, ``prefect --no-prompt deploy --all``, a webhook
+receiver and notification block, the automations, a worker. A monthly refresh paused at a fail
+point is caught running, then the worker and the run's processes are SIGKILLed together, as a
+reboot would; the run must end Crashed and the receiver get a message naming it. The heartbeat
+is Prefect's minimum (30 s, as in production); the automation's window is shortened from 120 s
+to 40 s for the test, the least that stays above one heartbeat interval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import yaml
+from test_orchestration import Receiver, Stack, _free_port, _stop, _wait_healthy
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BLOCK = "custom-webhook/jkn-zombie"
+HEARTBEAT = "30"  # prefect.yaml; Prefect's minimum (settings: flows.heartbeat_frequency ge=30)
+PRODUCTION_WINDOW = 120  # automations.yaml
+TEST_WINDOW = 40  # one 30 s heartbeat interval plus a margin for a busy machine
+EMPTY_MONTH = "2024-01"  # no landing files: the run fails at once
+PAUSED_MONTH = "2024-02"
+CRASH_AUTOMATION = "jkn-uhc: crash runs without heartbeats"
+ALERT_AUTOMATION = "jkn-uhc: alert on crashed or failed runs"
+
+T = TypeVar("T")
+
+
+def _api(stack: Stack, method: str, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        stack.env["PREFECT_API_URL"] + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 0.5) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(every)
+    raise TimeoutError(f"no {what} within {timeout:.0f} s")
+
+
+def _environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:  # gone, or not ours
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
+def _pids_where(variable: str, value: str) -> list[int]:
+    """Processes whose environment has ``variable=value`` (the test's own, by construction)."""
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    return [pid for pid in pids if pid != os.getpid() and _environ(pid).get(variable) == value]
+
+
+def _kill_groups(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            group = os.getpgid(pid)
+            if group != os.getpgrp():  # never the test's own group
+                os.killpg(group, sig)
+
+
+def _start_run(stack: Stack, parameters: dict, env: dict[str, str] | None = None) -> dict:
+    deployment = _api(stack, "GET", "/deployments/name/monthly-refresh/monthly-refresh")
+    # the deployment's settings, with the alert block named whatever prefect.yaml says of it
+    params = dict(deployment["parameters"]["params"], alert_block=BLOCK)
+    body: dict[str, Any] = {"parameters": {**parameters, "params": params}}
+    if env:
+        body["job_variables"] = {"env": env}  # merged into the deployment's env by the worker
+    return _api(stack, "POST", f"/deployments/{deployment['id']}/create_flow_run", body)
+
+
+def _state(stack: Stack, run_id: str) -> dict:
+    return _api(stack, "GET", f"/flow_runs/{run_id}")["state"] or {}
+
+
+def _messages(stack: Stack, prefix: str, run_name: str) -> list[dict]:
+    return [
+        m
+        for m in list(stack.receiver.received)
+        if m.get("subject", "").startswith(prefix) and run_name in m["subject"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("zombies")
+    landing, warehouse = tmp / "landing", tmp / "jkn.duckdb"
+    landing.mkdir()
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "JKN_"))} | {
+        # also the mark of every process this stack starts (found again at the end)
+        "PREFECT_HOME": str(tmp / "prefect-home"),
+        "PREFECT_API_URL": api,
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "JKN_HOME": str(ROOT),
+        "JKN_LANDING": str(landing),
+        "JKN_WAREHOUSE": str(warehouse),
+        "JKN_ALERT_BLOCK": BLOCK,
+    }
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    logs = tmp / "logs"
+    logs.mkdir()
+    stack = Stack(env=env, landing=landing, warehouse=warehouse, receiver=receiver, logs=logs)
+    # the production automations, with the test's window
+    automations = yaml.safe_load((ROOT / "automations.yaml").read_text(encoding="utf-8"))
+    crash = next(a for a in automations["automations"] if a["name"] == CRASH_AUTOMATION)
+    assert crash["trigger"]["within"] == PRODUCTION_WINDOW
+    crash["trigger"]["within"] = TEST_WINDOW
+    (tmp / "automations.yaml").write_text(yaml.safe_dump(automations), encoding="utf-8")
+    try:
+        server = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=(logs / "server.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stack.processes.append(server)
+        _wait_healthy(api, server)
+        stack.cli("prefect", "work-pool", "create", "jkn-process", "--type", "process")
+        stack.cli("jkn", "alerts", "webhook", receiver.url, "--name", BLOCK.split("/")[1])
+        stack.cli("prefect", "--no-prompt", "deploy", "--all")
+        stack.cli(
+            "jkn", "automations", "apply", "--block", BLOCK, "--file", str(tmp / "automations.yaml")
+        )
+        worker = subprocess.Popen(
+            [str(BIN / "prefect"), "worker", "start", "--pool", "jkn-process"],
+            env=env,
+            cwd=ROOT,
+            stdout=(logs / "worker.log").open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        stack.processes.append(worker)
+        yield stack
+    finally:
+        for process in reversed(stack.processes):
+            _stop(process, signal.SIGINT)  # the worker ignores SIGTERM (STACK.md)
+        # flow runs live in their own sessions (Prefect isolates them from the worker's group)
+        _kill_groups(_pids_where("PREFECT_HOME", env["PREFECT_HOME"]), signal.SIGKILL)
+        receiver.shutdown()
+        (logs / "received.json").write_text(json.dumps(receiver.received, indent=1), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def failed_run(stack: Stack) -> dict:
+    """A run of a month without landing files: it fails, and the automation alerts."""
+    run = _start_run(stack, {"period": EMPTY_MONTH})
+    state = _wait_for(
+        "end of the failing run",
+        lambda: (
+            (s := _state(stack, run["id"])).get("type") in ("FAILED", "CRASHED", "COMPLETED") and s
+        ),
+        timeout=90,
+    )
+    ended = time.monotonic()
+    alert = _wait_for(
+        "automation message for the failed run",
+        lambda: _messages(stack, "[jkn-uhc] RUN FAILED", run["name"]),
+        timeout=30,
+        every=0.2,
+    )
+    print(f"\nfailed run: message {time.monotonic() - ended:.1f} s after the state was seen")
+    return {"run": run, "state": state, "alerts": alert}
+
+
+@pytest.fixture(scope="module")
+def crashed_run(stack: Stack, failed_run: dict) -> dict:
+    """A refresh paused at its start, whose worker and processes are then SIGKILLed."""
+    run = _start_run(stack, {"period": PAUSED_MONTH}, env={"JKN_PAUSEPOINT": "refresh=600"})
+    started = _wait_for(
+        "start of the paused run",
+        lambda: (
+            (s := _state(stack, run["id"])).get("type") not in (None, "SCHEDULED", "PENDING") and s
+        ),
+        timeout=90,
+    )
+    assert started["type"] == "RUNNING", started  # paused at the fail point, not ended
+    resource = f"prefect.flow-run.{run['id']}"
+
+    def heartbeats() -> list[dict]:
+        page = _api(
+            stack,
+            "POST",
+            "/events/filter",
+            {
+                "filter": {
+                    "event": {"name": ["prefect.flow-run.heartbeat"]},
+                    "resource": {"id": [resource]},
+                },
+                "limit": 50,
+            },
+        )
+        return page["events"]
+
+    beats = _wait_for("heartbeat event on the server", heartbeats, timeout=30)
+    flow_pids = _pids_where("PREFECT__FLOW_RUN_ID", run["id"])
+    assert flow_pids, "no process of the flow run found"
+    frequencies = {_environ(pid).get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") for pid in flow_pids}
+    worker = stack.processes[-1]
+    # a reboot: nothing of the worker or the run may say goodbye. Freeze all, then kill all.
+    groups = [worker.pid, *flow_pids]
+    _kill_groups(groups, signal.SIGSTOP)
+    _kill_groups(groups, signal.SIGKILL)
+    killed = time.monotonic()
+    killed_wall = time.time()
+    worker.wait(timeout=10)
+    _wait_for(
+        "flow run processes gone", lambda: not _pids_where("PREFECT__FLOW_RUN_ID", run["id"]), 10
+    )
+    state = _wait_for(
+        "CRASHED state",
+        lambda: (s := _state(stack, run["id"])).get("type") not in ("RUNNING", None) and s,
+        timeout=TEST_WINDOW + 40,
+    )
+    crashed_after = time.monotonic() - killed
+    alert = _wait_for(
+        "automation message for the crashed run",
+        lambda: _messages(stack, "[jkn-uhc] RUN CRASHED", run["name"]),
+        timeout=30,
+        every=0.2,
+    )
+    alerted_after = time.monotonic() - killed
+    last_beat = max(beats, key=lambda e: e["occurred"])["occurred"]
+    timing = {
+        "kill_to_crashed_s": round(crashed_after, 1),
+        "kill_to_webhook_s": round(alerted_after, 1),
+        "killed_at": killed_wall,
+        "last_heartbeat_seen_before_kill": last_beat,
+        "heartbeats_before_kill": len(beats),
+        "window_s": TEST_WINDOW,
+    }
+    print(f"\nzombie timing: {json.dumps(timing)}")
+    (stack.logs / "timing.json").write_text(json.dumps(timing), encoding="utf-8")
+    return {
+        "run": run,
+        "state": state,
+        "alerts": alert,
+        "frequencies": frequencies,
+        "timing": timing,
+    }
+
+
+def test_both_deployments_send_heartbeats_every_30_s(stack: Stack) -> None:
+    for name in ("monthly-refresh/monthly-refresh", "backfill/backfill"):
+        deployment = _api(stack, "GET", f"/deployments/name/{name}")
+        assert deployment["job_variables"]["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == HEARTBEAT
+        assert "jkn" in deployment["tags"]  # what the automations match on
+
+
+def test_applying_the_automations_again_replaces_them(stack: Stack) -> None:
+    before = {a["name"]: a["id"] for a in _api(stack, "POST", "/automations/filter", {})}
+    try:
+        # the production file, applied twice: same names, same ids, no duplicates
+        first = stack.cli("jkn", "automations", "apply", "--block", BLOCK)
+        again = stack.cli("jkn", "automations", "apply", "--block", BLOCK)
+        assert "replaced" in first.stdout and "created" not in again.stdout
+        automations = _api(stack, "POST", "/automations/filter", {})
+        assert {a["name"]: a["id"] for a in automations} == before
+        assert sorted(before) == sorted([CRASH_AUTOMATION, ALERT_AUTOMATION])
+        crash = next(a for a in automations if a["name"] == CRASH_AUTOMATION)
+        assert crash["trigger"]["within"] == PRODUCTION_WINDOW
+        block = _api(
+            stack, "GET", "/block_types/slug/custom-webhook/block_documents/name/jkn-zombie"
+        )
+        alert = next(a for a in automations if a["name"] == ALERT_AUTOMATION)
+        assert alert["actions"][0]["block_document_id"] == block["id"]
+    finally:
+        # back to the test's window for the runs below
+        test_file = stack.logs.parent / "automations.yaml"
+        stack.cli("jkn", "automations", "apply", "--block", BLOCK, "--file", str(test_file))
+
+
+@pytest.mark.parametrize(
+    ("block", "says"),
+    [
+        ("custom-webhook/no-such-block", "no block custom-webhook/no-such-block"),
+        ("jkn-alerts", "is not a notification block reference"),
+    ],
+)
+def test_a_wrong_block_is_refused_plainly(stack: Stack, block: str, says: str) -> None:
+    done = subprocess.run(
+        [str(BIN / "jkn"), "automations", "apply", "--block", block],
+        env=stack.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert says in " ".join(output.split())
+    assert "Traceback" not in output
+
+
+def test_a_failed_run_is_alerted_by_the_automation_too(stack: Stack, failed_run: dict) -> None:
+    assert failed_run["state"]["type"] == "FAILED", failed_run["state"]
+    [message] = failed_run["alerts"]
+    name = failed_run["run"]["name"]
+    assert message["subject"] == f"[jkn-uhc] RUN FAILED: monthly-refresh flow run {name}"
+    body = message["body"]
+    assert f"Flow run {name} of deployment monthly-refresh/monthly-refresh is Failed." in body
+    assert f"prefect flow-run logs {failed_run['run']['id']}" in body
+    assert "What to do:" in body
+    # the flow's own alerts are still there, told apart by their subject
+    own = [m for m in stack.receiver.received if m["subject"].startswith("[jkn-uhc] ERROR")]
+    assert own and all(EMPTY_MONTH in m["subject"] for m in own)
+
+
+def test_a_run_whose_worker_is_killed_becomes_crashed_and_is_alerted(crashed_run: dict) -> None:
+    assert crashed_run["frequencies"] == {HEARTBEAT}  # from prefect.yaml, in the run's process
+    state = crashed_run["state"]
+    assert state["type"] == "CRASHED", state
+    # set by the heartbeat automation (the worker, killed too, could not report anything)
+    assert state["message"].startswith(f'Marked Crashed by the automation "{CRASH_AUTOMATION}"')
+    [message] = crashed_run["alerts"]
+    name = crashed_run["run"]["name"]
+    assert message["subject"] == f"[jkn-uhc] RUN CRASHED: monthly-refresh flow run {name}"
+    assert "of deployment monthly-refresh/monthly-refresh is Crashed." in message["body"]
+    assert "prefect worker start --pool jkn-process" in message["body"]
+    # no later than the window after the last heartbeat, plus Prefect's 5 s evaluation tick
+    assert crashed_run["timing"]["kill_to_crashed_s"] <= TEST_WINDOW + 15
