@@ -9,11 +9,22 @@ names every period that was not published.
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow, tags, task
+from prefect.runtime import flow_run
+from prefect.states import Completed, State
 from pydantic import BaseModel, Field
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
-from flows.monthly_refresh import RefreshParameters, RunSettings, check_month, monthly_refresh
+from flows.monthly_refresh import (
+    PeriodError,
+    RefreshParameters,
+    RunSettings,
+    alert_target,
+    check_month,
+    failed_state,
+    monthly_refresh,
+)
+from jkn.alerts import AlertsMisconfigured
 from jkn.ingest.errors import ExtractError
 from jkn.settings import SOURCES, restricted_path, store_path
 from jkn.version import code_fingerprint, inputs_fingerprint
@@ -27,7 +38,7 @@ def months(start: str, end: str) -> list[str]:
     check_month(start)
     check_month(end)
     if start > end:
-        raise ValueError(f"start {start} is after end {end}")
+        raise PeriodError(f"start {start} is after end {end}: give the older month first")
     year, month = map(int, start.split("-"))
     out = []
     while f"{year:04d}-{month:02d}" <= end:
@@ -61,11 +72,8 @@ def unchanged(params: RunSettings, period: str) -> bool:
     store = store_path(params.warehouse)
     files = {}
     for source in SOURCES:
-        try:
-            received = fetch_extract(
-                params.landing, period, source, store, params.accept_redelivery
-            )
-        except ExtractError:
+        received = fetch_extract(params.landing, period, source, store, params.accept_redelivery)
+        if isinstance(received, ExtractError):
             return False
         files[source] = received.sha256
     now = inputs_fingerprint(code_fingerprint(), files)
@@ -81,25 +89,41 @@ def unchanged(params: RunSettings, period: str) -> bool:
 
 
 @flow(name="backfill", validate_parameters=True)
-def backfill(start: str, end: str, params: RunSettings, force: bool = False) -> BackfillSummary:
+def backfill(
+    start: str,
+    end: str,
+    params: RunSettings,
+    force: bool = False,
+    accept_redelivery: bool | None = None,
+) -> State:
     """Refresh each month from ``start`` to ``end`` (YYYY-MM, inclusive), oldest first,
-    skipping months published from the same files and code (unless ``force``)."""
+    skipping months published from the same files and code (unless ``force``). Ends
+    ``Failed``, naming each month not published, when any was not (the others still are)."""
+    try:
+        periods = months(start, end)
+        alert_target(params)
+    except (PeriodError, AlertsMisconfigured) as error:
+        return failed_state(error)
+    if accept_redelivery is not None:
+        params = params.model_copy(update={"accept_redelivery": accept_redelivery})
     logger = run_logger()
     summary = BackfillSummary()
-    for period in months(start, end):
+    for period in periods:
         if not force and unchanged(params, period):
             logger.info("%s: inputs and code unchanged since published; skipped", period)
             summary.skipped.append(period)
             continue
         refresh = RefreshParameters(period=period, **params.model_dump())
-        state = monthly_refresh.with_options(flow_run_name=f"refresh-{period}")(
-            refresh, return_state=True
-        )
+        # each month's run carries the backfill's tags (a deployment's `jkn`), so that the
+        # server's automations watch it as they watch the backfill (automations.yaml)
+        with tags(*flow_run.get_tags()):
+            state = monthly_refresh.with_options(flow_run_name=f"refresh-{period}")(
+                refresh, return_state=True
+            )
         if state.is_completed():
             summary.published.append(period)
         else:
-            reason = (state.message or state.name or "failed").splitlines()[0]
-            summary.failed[period] = reason.removeprefix("Flow run encountered an exception: ")
+            summary.failed[period] = (state.message or state.name or "failed").splitlines()[0]
     message = (
         f"published {len(summary.published)}, skipped {len(summary.skipped)} unchanged, "
         f"failed {len(summary.failed)}"
@@ -109,7 +133,7 @@ def backfill(start: str, end: str, params: RunSettings, force: bool = False) -> 
             else ""
         )
     )
-    logger.info(message)
     if summary.failed:
-        raise BackfillFailed(message, summary)
-    return summary
+        return failed_state(BackfillFailed(message, summary))
+    logger.info(message)
+    return Completed(message=message, data=summary)

@@ -11,17 +11,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow
-from prefect.runtime import flow_run
+from prefect.runtime import deployment, flow_run
+from prefect.states import Completed, State
 from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
-from jkn.alerts import ALERT_BLOCK_ENV, Alert, block_reference
+from jkn import states
+from jkn.alerts import ALERT_BLOCK_ENV, Alert, AlertsMisconfigured, load_notifier
 from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
-from jkn.lock import refresh_lock
+from jkn.lock import RefreshRunning, refresh_lock
 from jkn.quality import CheckpointReport, QualitySettings
 from jkn.settings import SOURCES, store_path
 from jkn.timeline import stage
+from tasks import run_logger
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
 from tasks.marts import build_marts, publish, record_run
 from tasks.quality import (
@@ -41,13 +44,17 @@ def previous_month(today: dt.date | None = None) -> str:
     return f"{last:%Y-%m}"
 
 
+class PeriodError(ValueError):
+    """A period that is not a month ``YYYY-MM`` that has begun."""
+
+
 def check_month(value: str) -> str:
-    """``value`` if it is a month ``YYYY-MM``; a ValueError naming it otherwise."""
+    """``value`` if it is a month ``YYYY-MM``; a :class:`PeriodError` naming it otherwise."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise ValueError(f"period must be YYYY-MM, got {value!r}")
+        raise PeriodError(f"period must be a month written YYYY-MM, e.g. 2025-05; got {value!r}")
     this_month = f"{dt.datetime.now(ZoneInfo('Asia/Jakarta')).date():%Y-%m}"
     if value > this_month:
-        raise ValueError(
+        raise PeriodError(
             f"period {value} is in the future (this month is {this_month}): an extract "
             "describes a month that has begun"
         )
@@ -76,8 +83,15 @@ class RunSettings(BaseModel):
     )
     alert_block: str | None = Field(
         default=None,
-        description="Prefect notification block for alerts, '<block-type-slug>/<name>' "
-        f"(empty: the worker's {ALERT_BLOCK_ENV}; unset: alerts are only logged)",
+        description="Prefect notification block for alerts, '<block-type-slug>/<name>' (as "
+        f"`jkn alerts …` prints it; prefect.yaml writes ${ALERT_BLOCK_ENV} of the deploying "
+        "shell into each deployment). A deployment refuses to run without one; a run by hand "
+        "without one only logs its alerts",
+    )
+    alert_warnings: bool = Field(
+        default=True,
+        description="send one short digest of a run's warnings at its end (errors always go "
+        "out at once, one message each)",
     )
 
 
@@ -111,6 +125,10 @@ class RefreshSummary(BaseModel):
         "worker processes that ran them",
     )
 
+    undelivered: list[str] = Field(
+        default_factory=list, description="why each alert message that did not go out failed"
+    )
+
     @property
     def failed(self) -> list[SourceSummary]:
         return [s for s in self.sources if s.outcome == "failed"]
@@ -121,15 +139,21 @@ class RefreshSummary(BaseModel):
 
 
 class RunFailed(RuntimeError):
-    """The period was not published: a source or a check failed. The marts keep the last good
-    state of the period (if any); the message names each failure and where to look."""
+    """The period was not published: a source or a check failed (or it was published but its
+    alerts could not be delivered). The marts keep the last good state of the period (if
+    any); the message names each failure and where to look."""
 
     def __init__(self, summary: RefreshSummary) -> None:
         self.summary = summary
         lines = [f"{a.source or '-'} {a.check}: {a.summary}" for a in summary.errors]
-        super().__init__(
-            f"{summary.period} not published: {len(lines)} error(s)\n" + "\n".join(lines)
-        )
+        if lines:
+            head = f"{summary.period} not published: {len(lines)} error(s)"
+        else:
+            head = f"{summary.period} published"
+        if summary.undelivered:
+            head += f"; {len(summary.undelivered)} alert message(s) not delivered"
+            lines += [f"alert not delivered: {reason}" for reason in summary.undelivered]
+        super().__init__(head + "\n" + "\n".join(lines))
 
 
 class SourcesFailed(RunFailed):
@@ -137,27 +161,22 @@ class SourcesFailed(RunFailed):
 
 
 def _pull_validate_stage(params: RefreshParameters, period: str, source: str) -> SourceSummary:
-    store = store_path(params.warehouse)
-    received = None
-    try:
-        with stage("pull"):
-            received = fetch_extract(
-                params.landing, period, source, store, params.accept_redelivery
-            )
-    except ExtractError as error:
-        return record_failure(source, error.check, str(error), None, period, params.warehouse)
-    except Exception as error:  # transport: still failing after the task's retries
-        message = (
-            f"{params.landing}: the {source} extract for {period} could not be fetched "
-            f"({type(error).__name__}: {str(error)[:200]}), after retries. What to do: check "
-            "that the landing server is up and reachable from the worker, then run again."
+    with stage("pull"):
+        received = fetch_extract(
+            params.landing, period, source, store_path(params.warehouse), params.accept_redelivery
         )
-        return record_failure(source, "landing_reachable", message, None, period, params.warehouse)
-    try:
-        with stage("validate"):
-            return validate_and_stage(received, period, params.warehouse)
-    except ExtractError as error:
-        return record_failure(source, error.check, str(error), received, period, params.warehouse)
+    if isinstance(received, ExtractError):
+        return record_failure(
+            source, received.check, str(received), None, period, params.warehouse,
+            file=received.file,
+        )  # fmt: skip
+    with stage("validate"):
+        outcome = validate_and_stage(received, period, params.warehouse)
+    if isinstance(outcome, ExtractError):
+        return record_failure(
+            source, outcome.check, str(outcome), received, period, params.warehouse
+        )
+    return outcome
 
 
 def warm_import(module: str) -> None:
@@ -172,37 +191,99 @@ def run_name() -> str:
     return flow_run.get_name() or "local"
 
 
+def failed_state(error: Exception) -> State:
+    """End the run ``Failed`` with ``error``'s message, no traceback (:mod:`jkn.states`)."""
+    return states.failed_state(error, run_logger())
+
+
+def alert_target(params: RunSettings) -> str | None:
+    """The run's notification block reference, checked against the server; None for a run by
+    hand without one. Raises :class:`AlertsMisconfigured` for a deployment without one, or a
+    reference that is malformed or names no notification block."""
+    if not params.alert_block:
+        if deployment.get_id() or flow_run.get_parent_deployment_id():
+            raise AlertsMisconfigured(
+                "this deployment has no alert block, so its failures would reach no one. "
+                f"Export {ALERT_BLOCK_ENV}=<type-slug>/<name> (as printed by `jkn alerts "
+                "webhook|slack|email`) and run `prefect --no-prompt deploy --all` again."
+            )
+        run_logger().warning(
+            "no alert block given: alerts of this run go to its log and terminal only"
+        )
+        return None
+    load_notifier(params.alert_block)
+    return params.alert_block
+
+
 @flow(name="monthly-refresh", log_prints=False, validate_parameters=True)
-def monthly_refresh(params: RefreshParameters, period: str | None = None) -> RefreshSummary:
+def monthly_refresh(
+    params: RefreshParameters,
+    period: str | None = None,
+    accept_redelivery: bool | None = None,
+) -> State:
     """Pull the period's three extracts, validate every row, load staging, resolve rows to
     persons, build the marts and officers' lists, check the marts, and publish them.
 
     A source whose file cannot be read, or whose quarantined share is above its threshold,
     fails alone with a message naming file, line and what to do; the other sources still
-    load. Errors (those, and failed expectations on the marts) are alerted at once, warnings
-    in one message at the end; with any error the period is not published, the marts keep
-    its last good state, and the run ends failed.
+    load. Errors (those, failed expectations on the marts, a refresh already running) are
+    alerted at once, warnings in one short digest at the end; with any error the period is
+    not published, the marts keep its last good state, and the run ends ``Failed`` with the
+    reason as its message (no traceback: tracebacks are for bugs).
 
-    ``period`` (YYYY-MM), when given, overrides ``params.period``: a deployment keeps its
-    settings in ``params`` and a manual run names just the month (``--param period=…``).
+    ``period`` (YYYY-MM) and ``accept_redelivery``, when given, override ``params``: a
+    deployment keeps its settings in ``params`` and a manual run names just what changes
+    (``--param period=2025-05 --param accept_redelivery=true``).
     """
-    period = check_month(period) if period else (params.period or previous_month())
+    try:
+        period = check_month(period) if period else (params.period or previous_month())
+        block = alert_target(params)
+    except (PeriodError, AlertsMisconfigured) as error:
+        return failed_state(error)
+    if accept_redelivery is not None:
+        params = params.model_copy(update={"accept_redelivery": accept_redelivery})
     warm_import("great_expectations")  # ~8 s of imports, overlapped with validation
     run = run_name()
-    # one refresh of a warehouse at a time: a second one refuses, naming the first
-    with refresh_lock(params.warehouse, f"monthly-refresh {period}, run {run}"):
-        return _refresh(params, period, run)
+    try:
+        # one refresh of a warehouse at a time: a second one refuses, naming the first
+        with refresh_lock(params.warehouse, f"monthly-refresh {period}, run {run}"):
+            summary = _refresh(params, period, run, block)
+    except RefreshRunning as refused:
+        alert = Alert(
+            severity="error",
+            period=period,
+            source=None,
+            check="refresh_lock",
+            summary=f"{period} was not refreshed: {refused}",
+            where=f"the run holding {params.warehouse}.lock",
+        )
+        send_alert([alert], run, block)
+        return failed_state(refused)
+    if summary.failed:
+        return failed_state(SourcesFailed(summary))
+    if summary.errors or summary.undelivered:
+        return failed_state(RunFailed(summary))
+    return Completed(
+        message=f"{summary.period} published"
+        + (f" with {len(summary.alerts)} warning(s)" if summary.alerts else ""),
+        data=summary,
+    )
 
 
-def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary:
-    block = block_reference(params.alert_block)
+def _refresh(params: RefreshParameters, period: str, run: str, block: str | None) -> RefreshSummary:
+    failpoint("refresh")  # a test may pause (JKN_PAUSEPOINT) or kill the run here
     summary = RefreshSummary(period=period, sources=[])
+
+    def notify(alerts: list[Alert]) -> None:
+        undelivered = send_alert(alerts, run, block)
+        if undelivered:
+            summary.undelivered.append(undelivered)
 
     def raise_alerts(alerts: list[Alert]) -> None:
         summary.alerts.extend(alerts)
         for alert in alerts:
             if alert.severity == "error":
-                send_alert([alert], run, block)  # errors go out at once, one by one
+                notify([alert])  # errors go out at once, one by one
 
     for source in SOURCES:
         source_summary = _pull_validate_stage(params, period, source)
@@ -226,8 +307,8 @@ def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary
             files = {source.source: source.sha256 or "" for source in summary.sources}
             record_run(period, files, params.warehouse, run)
     except Exception as error:
-        # a bug, a full disk, a lock: alert too (the type only: an exception's text may quote
-        # a value), then let the run fail with the traceback in its logs
+        # a bug, a full disk: alert too (the type only: an exception's text may quote a
+        # value), then let the run fail with the traceback in its logs
         raise_alerts(
             [
                 Alert(
@@ -248,11 +329,7 @@ def _refresh(params: RefreshParameters, period: str, run: str) -> RefreshSummary
         raise
     finally:
         warnings = [a for a in summary.alerts if a.severity == "warning"]
-        if warnings:
-            send_alert(warnings, run, block)  # one summary per run
+        if warnings and params.alert_warnings:
+            notify(warnings)  # one short digest per run
         publish_artifacts(period, summary.sources, built if summary.published else None, report)
-    if summary.failed:
-        raise SourcesFailed(summary)
-    if summary.errors:
-        raise RunFailed(summary)
     return summary

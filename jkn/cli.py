@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,8 @@ app = typer.Typer(
     "Kesehatan extracts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # plain help: typer's rich panels show a '<bool>' value for flags, which the parser refuses
+    rich_markup_mode=None,
 )
 # Wide enough for the reports when output goes to a file or a CI log (rich assumes 80 there).
 console = Console(width=None if sys.stdout.isatty() else 180)
@@ -58,14 +61,30 @@ def run_command(
         str | None,
         typer.Option(help="fan out on an existing Dask cluster instead (scheduler address)"),
     ] = None,
+    alert_block: Annotated[
+        str | None,
+        typer.Option(
+            envvar="JKN_ALERT_BLOCK",
+            help="send alerts through this Prefect notification block, '<type-slug>/<name>' "
+            "(as `jkn alerts …` prints it); without one alerts are only shown here",
+        ),
+    ] = None,
 ) -> None:
     """Run the monthly flow for one period: pull, validate, resolve, build, check, publish."""
     from jkn.runners import dask_runner
 
     runner = dask_runner(dask_workers, dask_address)
-    summary = _run(period, landing, warehouse, accept_redelivery, dask=runner)
-    if not summary.published:
+    summary = _run(
+        period, landing, warehouse, accept_redelivery, dask=runner, alert_block=alert_block
+    )
+    if not summary.published or summary.undelivered:
         raise typer.Exit(code=1)
+
+
+def _refused(message: str, code: int = 1) -> typer.Exit:
+    """Print an expected failure's message (no traceback) and give the exit to raise."""
+    console.print(f"[red]{message}[/red]", highlight=False)
+    return typer.Exit(code=code)
 
 
 def _run(  # type: ignore[no-untyped-def]
@@ -75,10 +94,13 @@ def _run(  # type: ignore[no-untyped-def]
     accept_redelivery: bool = False,
     show: bool = True,
     dask=None,  # a DaskTaskRunner: fan the linkage out by region on it
+    alert_block: str | None = None,
 ):
     from pydantic import ValidationError
 
     from flows.monthly_refresh import RefreshParameters, RunFailed, monthly_refresh
+    from jkn.alerts import AlertsMisconfigured
+    from jkn.lock import RefreshRunning
     from jkn.report import print_data_quality
 
     try:
@@ -88,23 +110,30 @@ def _run(  # type: ignore[no-untyped-def]
             warehouse=warehouse,
             accept_redelivery=accept_redelivery,
             fan_out_regions=dask is not None,
+            alert_block=alert_block or None,
         )
     except ValidationError as err:
-        console.print(f"[red]Invalid parameters:[/red] {err.errors()[0]['msg']}")
-        raise typer.Exit(code=2) from None
+        message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise _refused(f"Invalid parameters: {message}", code=2) from None
     with console.status(f"Refreshing {period} from {landing} …"):
         try:
             flow = monthly_refresh.with_options(task_runner=dask) if dask else monthly_refresh
             summary = flow(params)
         except RunFailed as failed:
             summary = failed.summary
+        except (RefreshRunning, AlertsMisconfigured) as refused:
+            raise _refused(str(refused)) from None
     if show:
         print_data_quality(summary, console)
-        for alert in summary.errors:
+        shown = {source.source for source in summary.failed}  # their message is in the table
+        for alert in (a for a in summary.errors if a.source not in shown):
             console.print(
                 f"[red]{alert.source or '-'} {alert.check}[/red]: {alert.summary}"
-                + (f" — see {alert.where}" if alert.where else "")
+                + (f" — see {alert.where}" if alert.where else ""),
+                highlight=False,
             )
+        for reason in summary.undelivered:
+            console.print(f"[red]alert not delivered[/red] {reason}", highlight=False)
     return summary
 
 
@@ -236,9 +265,42 @@ def _secret(variable: str) -> str:
     return value
 
 
-def _block_saved(reference: str) -> None:
-    console.print(f"Saved notification block [bold]{reference}[/bold].")
-    console.print(f"Give it to the worker: export JKN_ALERT_BLOCK={reference}")
+def _server() -> str:
+    """The Prefect server blocks are saved on; refuses when PREFECT_API_URL is unset (Prefect
+    would save into a temporary server that is gone when this command ends)."""
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        raise _refused(
+            "PREFECT_API_URL is not set, so there is no Prefect server to save to. Start one "
+            "and point this shell at it (README, Runbook: `. ./runbook.env`), then try again.",
+            code=2,
+        )
+    return url
+
+
+def _block_name(name: str) -> str:
+    from jkn.alerts import AlertsMisconfigured, check_reference
+
+    try:
+        check_reference(f"x/{name}")
+    except AlertsMisconfigured:
+        raise _refused(
+            f"block name {name!r}: use lowercase letters, digits and dashes (e.g. jkn-alerts)",
+            code=2,
+        ) from None
+    return name
+
+
+def _block_saved(reference: str, server: str) -> None:
+    console.print(f"Saved notification block [bold]{reference}[/bold] on {server}.")
+    console.print(
+        "Deployments take it from JKN_ALERT_BLOCK when deployed: "
+        f"export JKN_ALERT_BLOCK={reference}, then `prefect --no-prompt deploy --all` and "
+        f"`jkn automations apply --block {reference}`.",
+        highlight=False,
+    )
 
 
 @alerts_app.command("webhook")
@@ -251,9 +313,20 @@ def alerts_webhook(
     ] = None,
 ) -> None:
     """Alerts as a JSON POST {subject, body, source} to a webhook."""
+    from urllib.parse import urlsplit
+
     from jkn.alert_blocks import save_webhook
 
-    _block_saved(save_webhook(url, name, _secret(token_env) if token_env else None))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _refused(
+            f"{url!r} is not a web address: give the full URL the alerts are POSTed to, "
+            "starting with https:// (or http:// on a private network)",
+            code=2,
+        )
+    server = _server()
+    token = _secret(token_env) if token_env else None
+    _block_saved(save_webhook(url, _block_name(name), token), server)
 
 
 @alerts_app.command("slack")
@@ -264,9 +337,15 @@ def alerts_slack(
     name: Annotated[str, typer.Option(help="block name")] = "jkn-alerts",
 ) -> None:
     """Alerts to a Slack channel (the webhook URL is read from the environment, never argv)."""
+    from urllib.parse import urlsplit
+
     from jkn.alert_blocks import save_slack
 
-    _block_saved(save_slack(_secret(url_env), name))
+    url = _secret(url_env)
+    if urlsplit(url).scheme != "https":
+        raise _refused(f"{url_env} does not hold an https:// Slack webhook URL", code=2)
+    server = _server()
+    _block_saved(save_slack(url, _block_name(name)), server)
 
 
 @alerts_app.command("email")
@@ -281,19 +360,32 @@ def alerts_email(
     """Alerts by e-mail through SendGrid."""
     from jkn.alert_blocks import save_email
 
-    _block_saved(save_email(_secret(api_key_env), sender, to, name))
+    for address in [sender, *to]:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise _refused(f"{address!r} is not an e-mail address", code=2)
+    server = _server()
+    _block_saved(save_email(_secret(api_key_env), sender, to, _block_name(name)), server)
 
 
 @alerts_app.command("test")
 def alerts_test(
     block: Annotated[
-        str | None, typer.Option(help="'<type-slug>/<name>' (default: $JKN_ALERT_BLOCK)")
-    ] = None,
+        str,
+        typer.Option(
+            envvar="JKN_ALERT_BLOCK",
+            help="the block, '<type-slug>/<name>' as `jkn alerts …` printed it",
+        ),
+    ],
 ) -> None:
-    """Send a test message through the configured block."""
-    from jkn.alerts import Alert, block_reference, deliver
+    """Send a test message through a notification block."""
+    from jkn.alerts import Alert, AlertsMisconfigured, check_reference, deliver, load_notifier
 
-    reference = block_reference(block)
+    try:
+        check_reference(block)
+        _server()
+        notifier = load_notifier(block)
+    except AlertsMisconfigured as error:
+        raise _refused(str(error), code=2) from None
     alert = Alert(
         severity="warning",
         period="0000-00",
@@ -301,10 +393,10 @@ def alerts_test(
         check="alert_test",
         summary="a test message from `jkn alerts test`: alerts reach you",
     )
-    if not deliver([alert], "jkn alerts test", reference):
-        console.print(f"[red]Not delivered through {reference or '(no block configured)'}[/red]")
-        raise typer.Exit(code=1)
-    console.print(f"Delivered through {reference}.")
+    reason = deliver([alert], "jkn alerts test", notifier)
+    if reason:
+        raise _refused(f"Not delivered through {block}: {reason}")
+    console.print(f"Delivered through {block}.")
 
 
 @app.command("bench")
@@ -343,13 +435,13 @@ def lists_export(
     region: Annotated[str | None, typer.Option(help="one kab/kota, e.g. 16.08")] = None,
 ) -> None:
     """Export one list for officers: formula injection neutralised, file owner-only."""
+    from flows.monthly_refresh import PeriodError, check_month
     from jkn.exports import ExportError, export_list
 
     try:
-        rows = export_list(warehouse, name, period, out, region)
-    except ExportError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(code=2) from None
+        rows = export_list(warehouse, name, check_month(period), out, region)
+    except (ExportError, PeriodError) as error:
+        raise _refused(str(error), code=2) from None
     console.print(f"Wrote {rows:,} rows of {name} {period} to {out} (owner-only).")
 
 
@@ -362,22 +454,67 @@ def backfill_command(
         DEFAULT_WAREHOUSE
     ),
     force: Annotated[bool, typer.Option(help="refresh months whose inputs are unchanged")] = False,
+    alert_block: Annotated[
+        str | None,
+        typer.Option(envvar="JKN_ALERT_BLOCK", help="notification block for alerts"),
+    ] = None,
 ) -> None:
     """Refresh a range of months oldest first, skipping those unchanged since published."""
-    from flows.backfill import BackfillFailed, backfill
-    from flows.monthly_refresh import RunSettings
+    from flows.backfill import BackfillFailed, backfill, months
+    from flows.monthly_refresh import PeriodError, RunSettings
+    from jkn.alerts import AlertsMisconfigured
 
-    settings = RunSettings(landing=landing, warehouse=warehouse)
+    try:
+        months(start, end)
+    except PeriodError as error:
+        raise _refused(str(error), code=2) from None
+    settings = RunSettings(landing=landing, warehouse=warehouse, alert_block=alert_block or None)
     try:
         summary = backfill(start, end, settings, force)
     except BackfillFailed as failed:
         summary = failed.summary
+    except AlertsMisconfigured as error:
+        raise _refused(str(error)) from None
     console.print(f"published: {', '.join(summary.published) or '-'}")
     console.print(f"skipped (unchanged): {', '.join(summary.skipped) or '-'}")
     for period, reason in summary.failed.items():
         console.print(f"[red]failed {period}[/red]: {reason}")
     if summary.failed:
         raise typer.Exit(code=1)
+
+
+automations_app = typer.Typer(
+    help="Server-side automations kept in automations.yaml: mark runs whose worker died "
+    "Crashed, and alert on Crashed or Failed runs, on the server PREFECT_API_URL points at.",
+    no_args_is_help=True,
+)
+app.add_typer(automations_app, name="automations")
+
+
+@automations_app.command("apply")
+def automations_apply(
+    block: Annotated[
+        str,
+        typer.Option(
+            envvar="JKN_ALERT_BLOCK",
+            help="notification block the alert automation sends through, '<type-slug>/<name>' "
+            "as `jkn alerts webhook|slack|email` printed it",
+        ),
+    ],
+    file: Annotated[
+        Path | None, typer.Option(help="the automations file (default: automations.yaml)")
+    ] = None,
+) -> None:
+    """Create the automations of automations.yaml, or replace those of the same name."""
+    from jkn.automations import AutomationsError, apply_automations
+
+    try:
+        done = apply_automations(block, file)
+    except AutomationsError as error:
+        raise _refused(str(error), code=2) from None
+    for line in done:
+        console.print(line, highlight=False)
+    console.print(f"Automations applied; alerts go through {block}.", highlight=False)
 
 
 def main() -> None:

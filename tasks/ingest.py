@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import task
+from prefect.runtime import task_run
 from pydantic import BaseModel, Field
 
 from jkn.faults import failpoint
@@ -47,12 +48,13 @@ class SourceSummary(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+FETCH_RETRY_DELAYS = (2, 10, 30)  # seconds before each retry of a transport failure
+
+
 def _retry_io(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
-    """Retry transport failures, never a file the provider must fix."""
+    """Retry transport failures (raised), never a file the provider must fix (returned)."""
     try:
         state.result()
-    except ExtractError:
-        return False
     except Exception:
         return True
     return False
@@ -60,15 +62,39 @@ def _retry_io(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
 
 @task(
     name="fetch_extract",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
+    retries=len(FETCH_RETRY_DELAYS),
+    retry_delay_seconds=list(FETCH_RETRY_DELAYS),
     retry_condition_fn=_retry_io,
 )
 def fetch_extract(
     landing: str, period: str, source: str, store: Path, accept_redelivery: bool = False
-) -> ReceivedFile:
-    """Copy a source's file for the period into the landing store (SHA-256, size, time)."""
-    received = receive_extract(landing, period, source, store, accept_redelivery=accept_redelivery)
+) -> ReceivedFile | ExtractError:
+    """Copy a source's file for the period into the landing store (SHA-256, size, time).
+
+    A file that is missing, refused or malformed comes back as the :class:`ExtractError` that
+    says so (returned, not raised: it is an expected outcome, not a bug, and is not retried).
+    A transport failure (a server down, a connection dropped) raises, so that Prefect retries
+    it after :data:`FETCH_RETRY_DELAYS`; on the last attempt it comes back as an
+    ``ExtractError`` (check ``landing_reachable``) naming what to do.
+    """
+    try:
+        received = receive_extract(
+            landing, period, source, store, accept_redelivery=accept_redelivery
+        )
+    except ExtractError as error:
+        return error
+    except Exception as error:
+        if task_run.get_run_count() <= len(FETCH_RETRY_DELAYS):
+            raise  # retried by Prefect (logged as one line, no traceback)
+        return ExtractError(
+            file=f"{landing.rstrip('/')}/{period}/{source}.*",
+            check="landing_reachable",
+            problem=f"the {source} extract for {period} could not be fetched after "
+            f"{len(FETCH_RETRY_DELAYS)} retries ({type(error).__name__}: {str(error)[:200]})",
+            expected="a landing root that answers",
+            action="check that the landing server is up and reachable from the worker, then "
+            "run the month again",
+        )
     run_logger().info(
         "%s %s: %s, %d bytes, sha256 %s…, %s",
         source,
@@ -82,9 +108,13 @@ def fetch_extract(
 
 
 @task(name="validate_extract")
-def validate_and_stage(received: ReceivedFile, period: str, warehouse: Path) -> SourceSummary:
+def validate_and_stage(
+    received: ReceivedFile, period: str, warehouse: Path
+) -> SourceSummary | ExtractError:
     """Read the stored file, run its source's checks on every row, and replace the period's
-    slice of staging, quarantine and data-quality counts with the outcome.
+    slice of staging, quarantine and data-quality counts with the outcome. A file that cannot
+    be read at all comes back as the :class:`ExtractError` that says why (returned, not
+    raised: an expected outcome, not a bug) and nothing of it is staged.
 
     Cached by input checksum: when the warehouse already holds this source's period validated
     from the same bytes by the same code (``audit.files``: sha256, code_version), the stored
@@ -100,10 +130,22 @@ def validate_and_stage(received: ReceivedFile, period: str, warehouse: Path) -> 
             received.sha256[:12],
         )
         return cached
+    try:
+        return _validate_and_stage(received, period, warehouse)
+    except ExtractError as error:
+        return error
+
+
+def _validate_and_stage(received: ReceivedFile, period: str, warehouse: Path) -> SourceSummary:
     schema = SCHEMAS[received.source]
     with tempfile.TemporaryDirectory(prefix="jkn-read-") as workdir:
         raw = read_extract(
-            received.path, received.source, schema.required, schema.optional, Path(workdir)
+            received.path,
+            received.source,
+            schema.required,
+            schema.optional,
+            Path(workdir),
+            delivered=received.delivered,
         )
     result = validate_extract(raw, schema, period)
     notes = list(raw.notes)
@@ -176,12 +218,14 @@ def record_failure(
     received: ReceivedFile | None,
     period: str,
     warehouse: Path,
+    file: str | None = None,
 ) -> SourceSummary:
     """Note in ``audit.files`` that a source could not be read this period (its last good
-    slice of staging stays as it was)."""
+    slice of staging stays as it was). ``file``: the file as delivered, when none was
+    received into the landing store (a refused redelivery, two files for one source)."""
     summary = SourceSummary(
         source=source,
-        file=received.name if received else None,
+        file=received.name if received else file,
         sha256=received.sha256 if received else None,
         outcome="failed",
         message=message,

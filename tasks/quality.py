@@ -14,7 +14,7 @@ import polars as pl
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from jkn.alerts import Alert, deliver
+from jkn.alerts import Alert, AlertsMisconfigured, deliver, load_notifier
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root, run_checkpoint
 from jkn.settings import restricted_path
 from jkn.timeline import stage
@@ -37,7 +37,9 @@ def source_alerts(summary: SourceSummary, period: str, settings: QualitySettings
                 check=summary.failure_check or "extract_unreadable",
                 summary=summary.message or "the extract could not be read",
                 counts={},
-                where=f"audit.files (restricted file), landing file {summary.file or '-'}",
+                where=f"the landing file {summary.file}; audit.files in the restricted file"
+                if summary.file
+                else "audit.files in the restricted file",
             )
         ]
     alerts = []
@@ -137,15 +139,25 @@ def check_marts(
 
 
 @task(name="send_alert")
-def send_alert(alerts: list[Alert], run: str, block: str | None) -> bool:
-    """Deliver one message (one error, or a run's warnings) through the notification block,
-    and log each alert. Never raises (see :func:`jkn.alerts.deliver`): False if undelivered."""
-    delivered = deliver(alerts, run, block)
+def send_alert(alerts: list[Alert], run: str, block: str | None) -> str | None:
+    """Deliver one message (one error, or a run's warnings digest) through the notification
+    block, and log each alert. Never raises: returns None when the message went out (or, with
+    no block, for a run by hand without alerts, was only logged), else why it did not, so
+    that the run can end saying so."""
     logger = run_logger()
     for alert in alerts:
         log = logger.error if alert.severity == "error" else logger.warning
         log("%s %s %s: %s", alert.period, alert.source or "-", alert.check, alert.summary)
-    return delivered
+    if block is None:
+        return None
+    try:
+        reason = deliver(alerts, run, load_notifier(block))
+    except AlertsMisconfigured as error:
+        reason = str(error)
+    if reason:
+        logger.error("alert to %s not delivered: %s", block, reason)
+        return f"to {block}: {reason}"
+    return None
 
 
 @task(name="publish_artifacts")

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 REGION = "16.08"
 GOOD, BROKEN = "2025-05", "2025-06"
+REDELIVERED = "2025-04"  # delivered, published, then delivered again with other bytes
+CSV = dict.fromkeys(("dukcapil", "dinsos_pbi", "bpjs_membership"), "csv")
 
 
 def _free_port() -> int:
@@ -89,7 +91,9 @@ class Stack:
 
     def run_deployment(self, name: str, parameters: dict) -> dict:
         """Trigger a deployment through the server, wait for the worker to finish it, and
-        return its final state and artifacts (read back from the server)."""
+        return its final state, artifacts (read back from the server) and the messages the
+        webhook received while it ran."""
+        before = len(self.receiver.received)
         script = """
 import json, sys
 from prefect.deployments import run_deployment
@@ -106,7 +110,9 @@ print(json.dumps({
 }))
 """
         done = self.cli("python", "-c", script, name, json.dumps(parameters), timeout=900)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+        time.sleep(0.5)  # a message posted as the run ended
+        return outcome | {"messages": self.receiver.received[before:]}
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
@@ -140,6 +146,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     landing, warehouse = tmp / "landing", tmp / "jkn.duckdb"
     for period in (GOOD, BROKEN):
         generate(GenerateOptions(regions=[REGION], period=period, persons=3000), landing)
+    generate(
+        GenerateOptions(regions=[REGION], period=REDELIVERED, persons=2000, formats=CSV), landing
+    )
     # the broken month: Dukcapil delivered something that is not its extract
     broken = next((landing / BROKEN).glob("dukcapil.*"))
     broken.unlink()
@@ -155,6 +164,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "PREFECT_UI_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
+        # as runbook.env sets them: `--watch` shows the runs' log lines
+        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "true",
+        "PREFECT_SERVER_LOGS_STREAM_PUBLISHING_ENABLED": "true",
         "PREFECT_LOGGING_LEVEL": "INFO",
         "JKN_HOME": str(ROOT),
         "JKN_LANDING": str(landing),
@@ -203,8 +215,31 @@ def good_run(stack: Stack) -> dict:
 
 @pytest.fixture(scope="module")
 def broken_run(stack: Stack, good_run: dict) -> dict:
-    stack.receiver.received.clear()
     return stack.run_deployment("monthly-refresh/monthly-refresh", {"period": BROKEN})
+
+
+@pytest.fixture(scope="module")
+def locked_run(stack: Stack, good_run: dict) -> dict:
+    """A scheduled run while someone refreshes the same warehouse by hand."""
+    from jkn.lock import refresh_lock
+
+    with refresh_lock(stack.warehouse, "jkn run by hand in the test"):
+        return stack.run_deployment("monthly-refresh/monthly-refresh", {"period": GOOD})
+
+
+@pytest.fixture(scope="module")
+def redelivery_runs(stack: Stack, good_run: dict) -> dict[str, dict]:
+    """The runbook's redelivery: published once, redelivered with other bytes (refused), then
+    taken with `--param accept_redelivery=true` — `params` of prefect.yaml left as deployed."""
+    name = "monthly-refresh/monthly-refresh"
+    first = stack.run_deployment(name, {"period": REDELIVERED})
+    options = GenerateOptions(
+        regions=[REGION], period=REDELIVERED, persons=2000, formats=CSV, seed=7
+    )
+    generate(options, stack.landing)
+    refused = stack.run_deployment(name, {"period": REDELIVERED})
+    accepted = stack.run_deployment(name, {"period": REDELIVERED, "accept_redelivery": True})
+    return {"first": first, "refused": refused, "accepted": accepted}
 
 
 def test_deployments_come_from_prefect_yaml(stack: Stack) -> None:
@@ -256,25 +291,31 @@ def test_the_run_leaves_its_artifacts(good_run: dict) -> None:
     assert index.name == "index.html" and index.is_file()
 
 
-def test_quarantine_warnings_are_summarised_once_per_run(stack: Stack, good_run: dict) -> None:
-    # the good run's only alert: one message summarising its warnings
-    warnings = [m for m in stack.receiver.received if "warnings" in m["subject"]]
-    assert len(warnings) == 1
-    assert "rows_quarantined_or_flagged" in warnings[0]["body"]
+def test_quarantine_warnings_are_one_short_digest_per_run(good_run: dict) -> None:
+    # the good run's only alert: one message, a line per source with rows quarantined
+    (digest,) = good_run["messages"]
+    assert digest["subject"].startswith(f"[jkn-uhc] {GOOD}: ")
+    assert digest["subject"].endswith("warning(s), nothing blocked")
+    lines = [line for line in digest["body"].splitlines() if line.startswith("- ")]
+    assert 1 <= len(lines) <= 3
+    assert all("rows_quarantined_or_flagged" in line for line in lines)
 
 
 def test_a_broken_extract_fails_the_run_and_alerts_with_what_to_do(
     stack: Stack, broken_run: dict
 ) -> None:
     assert broken_run["state"] == "FAILED"
-    errors = [m for m in stack.receiver.received if "ERROR" in m["subject"]]
+    # the run's state carries the reason (what `prefect flow-run inspect` and the UI show)
+    assert broken_run["message"].startswith(f"{BROKEN} not published: 1 error(s)")
+    assert "dukcapil" in broken_run["message"]
+    errors = [m for m in broken_run["messages"] if "ERROR" in m["subject"]]
     assert len(errors) == 1
     message = errors[0]
     assert message["source"] == "jkn-uhc"
     assert BROKEN in message["subject"] and "dukcapil" in message["subject"]
     body = message["body"]
     # the reader's check names what is wrong with the file (here: no Dukcapil header)
-    assert "check: required_columns_present" in body or "check: header_present" in body
+    assert "check required_columns_present" in body or "check header_present" in body
     assert "dukcapil.csv" in body
     assert "where to look" in body
     # the last good marts are untouched: nothing of the broken month was published
@@ -328,3 +369,59 @@ def test_a_backfill_skips_months_whose_inputs_and_code_are_unchanged(
     assert run["state"] == "COMPLETED", run["message"]
     assert len(before) == 1
     assert published_at() == before  # skipped: not published again
+
+
+def test_a_run_refused_by_the_refresh_lock_fails_and_alerts(locked_run: dict) -> None:
+    assert locked_run["state"] == "FAILED"
+    assert "another refresh is running (jkn run by hand in the test" in locked_run["message"]
+    (alert,) = [m for m in locked_run["messages"] if "ERROR" in m["subject"]]
+    assert alert["subject"] == f"[jkn-uhc] ERROR {GOOD} refresh_lock"
+    assert "was not refreshed" in alert["body"] and "jkn run by hand" in alert["body"]
+
+
+def test_a_redelivered_file_is_refused_then_taken_with_accept_redelivery(
+    stack: Stack, redelivery_runs: dict[str, dict]
+) -> None:
+    assert redelivery_runs["first"]["state"] == "COMPLETED", redelivery_runs["first"]["message"]
+    refused = redelivery_runs["refused"]
+    assert refused["state"] == "FAILED"
+    errors = [m for m in refused["messages"] if "ERROR" in m["subject"]]
+    assert {m["subject"].split()[-1] for m in errors} == {"file_unchanged"}
+    assert all("accept_redelivery=true" in m["body"] for m in errors)
+    assert all("landing file -" not in m["body"] for m in errors)
+    accepted = redelivery_runs["accepted"]
+    assert accepted["state"] == "COMPLETED", accepted["message"]
+    truth = json.loads((stack.landing / "_truth" / REDELIVERED / "summary.json").read_text())
+    got = read_table(
+        stack.warehouse,
+        "select population, registered from marts.coverage where period = $p and region_code = $r",
+        p=f"{REDELIVERED}-01",
+        r=REGION,
+    ).row(0, named=True)
+    want = truth["figures"][REGION]
+    assert got == {"population": want["population"], "registered": want["registered"]}
+
+
+def test_watch_ends_with_the_reason_and_no_traceback(stack: Stack, broken_run: dict) -> None:
+    done = subprocess.run(
+        [str(BIN / "prefect"), "deployment", "run", "monthly-refresh/monthly-refresh",
+         "--param", f"period={BROKEN}", "--watch", "--watch-timeout", "600"],
+        env=stack.env, cwd=ROOT, capture_output=True, text=True, timeout=700,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-2000:]
+    assert f"{BROKEN} not published: 1 error(s)" in out
+    assert "Flow run finished in state 'Failed'" in out
+    assert "Traceback" not in out
+
+
+def test_no_traceback_reaches_the_worker_log_for_expected_failures(
+    stack: Stack,
+    broken_run: dict,
+    locked_run: dict,
+    redelivery_runs: dict[str, dict],
+) -> None:
+    log = (stack.logs / "worker.log").read_text(errors="replace")
+    assert "Finished in state Failed" in log  # the failures did run through this worker
+    assert "Traceback" not in log
+    assert "Encountered exception" not in log

@@ -244,11 +244,26 @@ def test_an_unreadable_source_is_an_error_naming_the_reader_check() -> None:
     assert "dukcapil.csv, line 1" in body and "where to look" in body
 
 
-def test_warnings_are_one_message() -> None:
+def test_warnings_are_one_short_digest_a_line_each() -> None:
     alerts = [
-        Alert(severity="warning", period="2025-05", source=s, check="c", summary="x")
+        Alert(
+            severity="warning",
+            period="2025-05",
+            source=s,
+            check="rows_quarantined_or_flagged",
+            summary="12 rows quarantined (0.40%, threshold 5.00%)",
+            where="marts.data_quality",
+        )
         for s in ("dukcapil", "bpjs_membership")
     ]
     subject, body = render(alerts, "run-1")
-    assert subject == "[jkn-uhc] warnings 2025-05: 2 finding(s)"
-    assert body.count("WARNING") == 2
+    assert subject == "[jkn-uhc] 2025-05: 2 warning(s), nothing blocked"
+    assert body.splitlines() == [
+        "run: run-1",
+        "",
+        "- dukcapil rows_quarantined_or_flagged: 12 rows quarantined (0.40%, threshold 5.00%)",
+        "- bpjs_membership rows_quarantined_or_flagged: 12 rows quarantined (0.40%, "
+        "threshold 5.00%)",
+        "",
+        "where to look: marts.data_quality",
+    ]
