@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import re
 import sys
 import threading
 from pathlib import Path
@@ -22,7 +21,7 @@ from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.lock import RefreshRunning, refresh_lock
 from jkn.quality import CheckpointReport, QualitySettings
-from jkn.settings import SOURCES, store_path
+from jkn.settings import PERIOD_PATTERN, SOURCES, store_path
 from jkn.timeline import stage
 from tasks import run_logger
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
@@ -50,7 +49,7 @@ class PeriodError(ValueError):
 
 def check_month(value: str) -> str:
     """``value`` if it is a month ``YYYY-MM``; a :class:`PeriodError` naming it otherwise."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if not PERIOD_PATTERN.fullmatch(value):
         raise PeriodError(f"period must be a month written YYYY-MM, e.g. 2025-05; got {value!r}")
     this_month = f"{dt.datetime.now(ZoneInfo('Asia/Jakarta')).date():%Y-%m}"
     if value > this_month:
@@ -257,7 +256,9 @@ def monthly_refresh(
             summary=f"{period} was not refreshed: {refused}",
             where=f"the run holding {params.warehouse}.lock",
         )
-        send_alert([alert], run, block)
+        undelivered = send_alert([alert], run, block)
+        if undelivered:
+            refused = RefreshRunning(f"{refused} Its alert was not delivered {undelivered}.")
         return failed_state(refused)
     if summary.failed:
         return failed_state(SourcesFailed(summary))
@@ -285,14 +286,15 @@ def _refresh(params: RefreshParameters, period: str, run: str, block: str | None
             if alert.severity == "error":
                 notify([alert])  # errors go out at once, one by one
 
-    for source in SOURCES:
-        source_summary = _pull_validate_stage(params, period, source)
-        summary.sources.append(source_summary)
-        raise_alerts(source_alerts(source_summary, period, params.quality))
-
     built: BuiltPeriod | None = None
     report: CheckpointReport | None = None
+    step = "reading the sources"
     try:
+        for source in SOURCES:
+            source_summary = _pull_validate_stage(params, period, source)
+            summary.sources.append(source_summary)
+            raise_alerts(source_alerts(source_summary, period, params.quality))
+        step = "building, checking or publishing the marts"
         # never publish a period reconciled from part of its sources
         if not summary.errors:
             built = build_marts(period, params.warehouse, fan_out=params.fan_out_regions)
@@ -314,9 +316,9 @@ def _refresh(params: RefreshParameters, period: str, run: str, block: str | None
                 Alert(
                     severity="error",
                     period=period,
-                    source="marts",
+                    source=None,
                     check="unexpected_failure",
-                    summary=f"{type(error).__name__} while building, checking or publishing; "
+                    summary=f"{type(error).__name__} while {step}; "
                     + (
                         "the marts were published, audit.runs was not written"
                         if summary.published

@@ -119,7 +119,7 @@ def render(alerts: list[Alert], run: str) -> tuple[str, str]:
                 lines.append(f"where to look: {a.where}")
         return subject, "\n".join(lines)
     periods = ", ".join(sorted({a.period for a in alerts}))
-    subject = f"[jkn-uhc] {periods}: {len(alerts)} warning(s), nothing blocked"
+    subject = f"[jkn-uhc] {periods}: {len(alerts)} warning(s)"
     lines = [f"run: {run}", ""]
     lines += [f"- {a.source or '-'} {a.check}: {a.summary}" for a in alerts]
     wheres = list(dict.fromkeys(a.where for a in alerts if a.where))
@@ -139,7 +139,9 @@ def deliver(alerts: list[Alert], run: str, notifier: NotificationBlock | None) -
         log.warning("no alert block configured: %s", subject)
         return "no alert block configured"
     try:
-        notifier.notify(body=body, subject=subject)
+        # Apprise-based blocks (Slack, SendGrid) only report a failed send when asked to
+        with notifier.raise_on_failure():
+            notifier.notify(body=body, subject=subject)
     except Exception as error:
         reason = f"{type(error).__name__} from the {type(notifier).__name__} block"
         log.error("alert not delivered (%s): %s", reason, subject)

@@ -7,6 +7,7 @@ making outbound calls (a government data pipeline makes no call it was not asked
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 # Prefect phones home unless told not to (STACK.md); set before prefect is imported anywhere.
@@ -18,6 +19,8 @@ os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
 
 SOURCES: tuple[str, ...] = ("dukcapil", "dinsos_pbi", "bpjs_membership")
+# A period is a month written YYYY-MM in ASCII digits (``\d`` would take Arabic-Indic ones too)
+PERIOD_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 EXTENSIONS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 
 DEFAULT_WAREHOUSE = Path("data/jkn.duckdb")

@@ -32,11 +32,15 @@ def failed_state(error: Exception, logger: logging.Logger | logging.LoggerAdapte
 
 
 class _ReturnedOnPurpose(logging.Filter):
-    """Drop the engine's re-raise of a failure the flow returned on purpose."""
+    """Drop the engine's re-raise of a failure the flow returned on purpose, and of a run's
+    parameters refused by Prefect (already logged in one line: "Validation of flow
+    parameters failed with error: …")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from prefect.exceptions import ParameterTypeError
+
         error = record.exc_info[1] if record.exc_info else None
-        return not getattr(error, _MARK, False)
+        return not (getattr(error, _MARK, False) or isinstance(error, ParameterTypeError))
 
 
 _flow_run_logger = logging.getLogger("prefect.flow_runs")

@@ -51,12 +51,20 @@ class SourceSummary(BaseModel):
 FETCH_RETRY_DELAYS = (2, 10, 30)  # seconds before each retry of a transport failure
 
 
+def is_transport_error(error: BaseException) -> bool:
+    """A failure of the connection to the landing root (refused, dropped, timed out, a server
+    error status), which may pass if tried again; anything else is a bug or a file problem."""
+    import aiohttp
+
+    return isinstance(error, (ConnectionError, TimeoutError, aiohttp.ClientError))
+
+
 def _retry_io(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
     """Retry transport failures (raised), never a file the provider must fix (returned)."""
     try:
         state.result()
-    except Exception:
-        return True
+    except Exception as error:
+        return is_transport_error(error)
     return False
 
 
@@ -84,13 +92,18 @@ def fetch_extract(
     except ExtractError as error:
         return error
     except Exception as error:
-        if task_run.get_run_count() <= len(FETCH_RETRY_DELAYS):
-            raise  # retried by Prefect (logged as one line, no traceback)
+        if not is_transport_error(error) or task_run.get_run_count() <= len(FETCH_RETRY_DELAYS):
+            raise  # a transport failure is retried by Prefect (one log line); others are bugs
+        # the type and status only: a transport error's text may quote the landing URL, and a
+        # URL may carry credentials
+        status = getattr(error, "status", None)
         return ExtractError(
-            file=f"{landing.rstrip('/')}/{period}/{source}.*",
+            file=f"{period}/{source}.*",
             check="landing_reachable",
             problem=f"the {source} extract for {period} could not be fetched after "
-            f"{len(FETCH_RETRY_DELAYS)} retries ({type(error).__name__}: {str(error)[:200]})",
+            f"{len(FETCH_RETRY_DELAYS)} retries ({type(error).__name__}"
+            + (f", HTTP status {status}" if status else "")
+            + ")",
             expected="a landing root that answers",
             action="check that the landing server is up and reachable from the worker, then "
             "run the month again",
@@ -99,7 +112,7 @@ def fetch_extract(
         "%s %s: %s, %d bytes, sha256 %s…, %s",
         source,
         period,
-        received.name,
+        received.delivered,
         received.size,
         received.sha256[:12],
         received.status,
@@ -196,7 +209,7 @@ def validated_before(received: ReceivedFile, period: str, warehouse: Path) -> So
     encoding, rows_received, rows_loaded, rows_quarantined, rows_flagged = row[0]
     return SourceSummary(
         source=received.source,
-        file=received.name,
+        file=received.delivered,
         sha256=received.sha256,
         outcome="loaded",
         encoding=encoding,
@@ -225,7 +238,7 @@ def record_failure(
     received into the landing store (a refused redelivery, two files for one source)."""
     summary = SourceSummary(
         source=source,
-        file=received.name if received else file,
+        file=received.delivered if received else file,
         sha256=received.sha256 if received else None,
         outcome="failed",
         message=message,
@@ -252,7 +265,7 @@ def summarise(
 
     return SourceSummary(
         source=received.source,
-        file=received.name,
+        file=received.delivered,
         sha256=received.sha256,
         outcome="loaded",
         encoding=encoding,
@@ -287,7 +300,7 @@ def _file_row(
     row = {
         "period": period_date(period),
         "source": summary.source,
-        "file_name": received.name if received else summary.file,
+        "file_name": received.delivered if received else summary.file,
         "sha256": received.sha256 if received else None,
         "size_bytes": received.size if received else None,
         "received_at": dt.datetime.fromisoformat(received.received_at) if received else None,

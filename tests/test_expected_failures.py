@@ -147,3 +147,66 @@ def test_a_block_reference_names_its_type_and_its_name(reference: str, says: str
         check_reference(reference)
     assert says in str(refused.value)
     assert check_reference("slack-webhook/jkn-alerts-2") == "slack-webhook/jkn-alerts-2"
+
+
+def test_only_transport_failures_are_retried() -> None:
+    import json
+
+    import aiohttp
+
+    from tasks.ingest import is_transport_error
+
+    transport = [
+        ConnectionResetError(),
+        ConnectionRefusedError(),
+        TimeoutError(),
+        aiohttp.ClientPayloadError("dropped"),
+    ]
+    other = [
+        PermissionError("landing file"),
+        json.JSONDecodeError("manifest", "{", 0),
+        ValueError(),
+        OSError(28, "No space left on device"),
+    ]
+    assert [is_transport_error(e) for e in transport] == [True] * len(transport)
+    assert [is_transport_error(e) for e in other] == [False] * len(other)
+
+
+def test_a_notifier_that_cannot_send_is_reported_not_counted_as_delivered() -> None:
+    import socket
+
+    from prefect.blocks.notifications import SlackWebhook
+
+    from jkn.alerts import Alert, deliver
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    notifier = SlackWebhook(url=f"http://127.0.0.1:{closed}/services/T000/B000/XXXX")
+    alert = Alert(severity="error", period="2025-05", check="c", summary="s")
+    reason = deliver([alert], "run-1", notifier)
+    assert reason is not None and "SlackWebhook" in reason
+
+
+def test_a_bug_while_reading_the_sources_is_still_alerted(
+    monkeypatch: pytest.MonkeyPatch, landing: Path, tmp_path: Path
+) -> None:
+    import flows.monthly_refresh as refresh
+
+    sent: list = []
+    monkeypatch.setattr(refresh, "send_alert", lambda alerts, run, block: sent.extend(alerts))
+
+    def broken(params, period, source):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in a reader")
+
+    monkeypatch.setattr(refresh, "_pull_validate_stage", broken)
+    params = refresh.RefreshParameters(
+        period=PERIOD, landing=str(landing), warehouse=tmp_path / "jkn.duckdb"
+    )
+    with pytest.raises(RuntimeError, match="a bug in a reader"):
+        refresh.monthly_refresh(params)
+    (alert,) = sent
+    assert alert.check == "unexpected_failure" and alert.severity == "error"
+    assert alert.summary == (
+        "RuntimeError while reading the sources; nothing of the period was published"
+    )

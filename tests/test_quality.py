@@ -257,7 +257,7 @@ def test_warnings_are_one_short_digest_a_line_each() -> None:
         for s in ("dukcapil", "bpjs_membership")
     ]
     subject, body = render(alerts, "run-1")
-    assert subject == "[jkn-uhc] 2025-05: 2 warning(s), nothing blocked"
+    assert subject == "[jkn-uhc] 2025-05: 2 warning(s)"
     assert body.splitlines() == [
         "run: run-1",
         "",

@@ -30,11 +30,10 @@ import fsspec
 
 from jkn.ingest.errors import ExtractError, SourceChangedError
 from jkn.ingest.readers import html_page_error, is_html_page
-from jkn.settings import EXTENSIONS, SOURCES
+from jkn.settings import EXTENSIONS, PERIOD_PATTERN, SOURCES
 
 log = logging.getLogger(__name__)
 _CHUNK = 8 * 1024 * 1024
-_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 FETCH_TIMEOUT_ENV = "JKN_FETCH_TIMEOUT_S"
 DEFAULT_FETCH_TIMEOUT_S = 60.0
@@ -49,11 +48,27 @@ def fetch_timeout() -> float:
     return float(os.environ.get(FETCH_TIMEOUT_ENV, DEFAULT_FETCH_TIMEOUT_S))
 
 
+def _protocols(where: str | fsspec.AbstractFileSystem) -> set[str]:
+    """The protocols of a URL or of the filesystem fsspec opened for one."""
+    if isinstance(where, str):
+        return {fsspec.utils.get_protocol(where)}
+    return set(where.protocol if isinstance(where.protocol, tuple) else (where.protocol,))
+
+
+def _is_http(where: str | fsspec.AbstractFileSystem) -> bool:
+    """Whether a URL, or a filesystem, is HTTP(S): the one place that says which are."""
+    return bool({"http", "https"} & _protocols(where))
+
+
+def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    return bool({"file", "local"} & _protocols(fs))
+
+
 def _storage_options(url: str) -> dict[str, Any]:
     """fsspec options that put :func:`fetch_timeout` on each kind of landing root."""
     protocol = fsspec.utils.get_protocol(url)
     timeout = fetch_timeout()
-    if protocol in ("http", "https"):
+    if _is_http(url):
         import aiohttp
 
         # no total: a long download is fine as long as bytes keep coming
@@ -68,16 +83,6 @@ def _storage_options(url: str) -> dict[str, Any]:
 
 def _url_to_fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
     return fsspec.core.url_to_fs(url, **_storage_options(url))
-
-
-def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool({"file", "local"} & set(protocols))
-
-
-def _is_http(fs: fsspec.AbstractFileSystem) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool({"http", "https"} & set(protocols))
 
 
 def delivered_name(period: str, url: str) -> str:
@@ -122,6 +127,9 @@ def find_extract(landing: str, period: str, source: str) -> str | None:
     """URL of ``<landing>/<period>/<source>.<ext>``, or None when no such file exists.
 
     Two files for one source (say ``.csv`` and ``.xlsx``) are refused: which one is meant?
+    Over HTTP, a name answered with an HTML page (a server that answers 200 with its login or
+    maintenance page for every path) is no file: it is set aside, and when every name is
+    answered so the HTML page is refused, not the number of files.
     """
     _check_names(period, source)
     found = []
@@ -130,6 +138,21 @@ def find_extract(landing: str, period: str, source: str) -> str | None:
         fs, path = _url_to_fs(url)
         if fs.exists(path) or _exists_over_http(fs, path):
             found.append(url)
+    if len(found) > 1 and _is_http(landing):
+        pages = [url for url in found if _is_html_over_http(url)]
+        if len(pages) == len(found):
+            raise html_page_error(
+                f"{period}/{source}.*", every=[url.rsplit("/", 1)[-1] for url in found]
+            )
+        if pages:
+            log.info(
+                "%s %s: %d name(s) answered with an HTML page, not a file: %s",
+                source,
+                period,
+                len(pages),
+                ", ".join(url.rsplit("/", 1)[-1] for url in pages),
+            )
+        found = [url for url in found if url not in pages]
     if len(found) > 1:
         raise ExtractError(
             file=f"{period}/{source}.*",
@@ -152,7 +175,7 @@ def _check_names(period: str, source: str) -> None:
             expected=", ".join(SOURCES),
             action="check the source name",
         )
-    if not _PERIOD.fullmatch(period):
+    if not PERIOD_PATTERN.fullmatch(period):
         raise ExtractError(
             file=f"{source} extract",
             check="period_format",
@@ -172,7 +195,7 @@ def _period_folder_hint(landing: str, period: str) -> str:
         odd = sorted(
             entry.name
             for entry in Path(root).iterdir()
-            if entry.is_dir() and not _PERIOD.fullmatch(entry.name)
+            if entry.is_dir() and not PERIOD_PATTERN.fullmatch(entry.name)
         )
     except OSError:
         return ""
@@ -185,15 +208,21 @@ def _period_folder_hint(landing: str, period: str) -> str:
 def _exists_over_http(fs: fsspec.AbstractFileSystem, path: str) -> bool:
     """fsspec's HTTP ``exists`` says False for a 503 as for a 404: ask for one byte so that a
     server error raises (and the fetch is retried) instead of reading as "no file"."""
-    if not {"http", "https"} & set(
-        fs.protocol if isinstance(fs.protocol, tuple) else [fs.protocol]
-    ):
+    if not _is_http(fs):
         return False
     try:
         fs.cat_file(path, start=0, end=1)
     except FileNotFoundError:
         return False
     return True
+
+
+def _is_html_over_http(url: str) -> bool:
+    """Whether the server answers ``url`` with an HTML page: its first bytes, streamed (a
+    server that ignores ranges sends no more than is read before the stream is closed)."""
+    fs, path = _url_to_fs(url)
+    with fs.open(path, "rb", block_size=0) as stream:
+        return is_html_page(stream.read(4096))
 
 
 _KINDS = {
@@ -208,14 +237,20 @@ _KINDS = {
 def _open_source(landing: str, url: str, delivered: str) -> IO[bytes]:
     """Open the landing file for reading its bytes, bounded: over HTTP as one streamed GET
     under :func:`fetch_timeout`; locally only a regular file inside the landing root, checked
-    before it is opened (a FIFO would block the read forever, a symlink could read anywhere)."""
+    before it is opened (a FIFO would block the read forever, a symlink could read anywhere).
+
+    What is opened is what was checked: the resolved path is opened without following a
+    symlink (``O_NOFOLLOW``) and the opened file must be the one the check saw (same device
+    and inode), so a file or period folder swapped for a symlink in between is refused.
+    """
     fs, path = _url_to_fs(url)
     if not _is_local(fs):
         return fs.open(path, "rb", **({"block_size": 0} if _is_http(fs) else {}))
     try:
         root = Path(_url_to_fs(landing)[1]).resolve()
         real = Path(path).resolve()
-        mode = real.stat().st_mode
+        checked = os.lstat(real)
+        mode = checked.st_mode
     except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop
         raise ExtractError(
             file=delivered,
@@ -235,13 +270,30 @@ def _open_source(landing: str, url: str, delivered: str) -> IO[bytes]:
         )
     if not stat.S_ISREG(mode):
         raise _not_regular(delivered, mode)
-    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)  # never blocks, even if swapped for a FIFO
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    try:  # never blocks, even if swapped for a FIFO; never follows a link swapped in
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as err:  # ELOOP: the file is a symlink now
+        raise _swapped(delivered, type(err).__name__) from None
+    opened = os.fstat(fd)
+    if not stat.S_ISREG(opened.st_mode):
         os.close(fd)
-        raise _not_regular(delivered, mode)
+        raise _not_regular(delivered, opened.st_mode)
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
+        os.close(fd)  # a period folder swapped for a link leads here: another file was opened
+        raise _swapped(delivered, "another file opened")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+def _swapped(delivered: str, how: str) -> ExtractError:
+    return ExtractError(
+        file=delivered,
+        check="file_inside_landing_root",
+        problem=f"the landing file changed between its check and its opening ({how}): a "
+        "symbolic link or another file was put in its place",
+        expected="the extract itself inside the landing root, left in place while it is read",
+        action="check who writes to the landing folder; deliver the file again and rerun",
+    )
 
 
 def _not_regular(delivered: str, mode: int) -> ExtractError:
