@@ -231,6 +231,32 @@ def _stray_quote_and_multiline() -> Callable[[Env], str]:
     return build
 
 
+def _stray_quote_multiline_and_ragged() -> Callable[[Env], str]:
+    """The scan takes the stray quote for an opening one and disagrees with DuckDB, so the
+    records are split again; a ragged record and a blank line come after it."""
+
+    def build(env: Env) -> str:
+        changes = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {}, {}, {})
+        path = write_csv(env.folder / f"{BPJS}.csv", rows_of(BPJS, *changes))
+        text = path.read_text(encoding="utf-8").replace('"BOY ""X"', 'BOY "X')
+        lines = text.splitlines(keepends=True)
+        lines[5] = "0001944358990,only,three\n"  # physical line 6, record 5
+        lines.insert(7, "\n")  # a blank line 8
+        path.write_text("".join(lines), encoding="utf-8")
+        return str(env.landing)
+
+    return build
+
+
+def _utf16_broken_on_line_4() -> bytes:
+    # CRLF as Excel writes "Unicode text"; a lone high surrogate in the third record's name
+    lines = _lines(_csv_text(n=3))
+    lines[3] = lines[3].replace("SITI AMINAH", "SITI \ud800AMINAH")
+    return b"\xff\xfe" + "".join(f"{line}\r\n" for line in lines).encode(
+        "utf-16-le", "surrogatepass"
+    )
+
+
 def _many_columns(extra: int, keep_contract: bool = True) -> bytes:
     data = rows_of(BPJS, {}, {})
     names = (list(data[0]) if keep_contract else []) + [f"KOLOM_{i}" for i in range(extra)]
@@ -383,6 +409,19 @@ def _parquet(make: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[[Env], st
     return build
 
 
+def _parquet_bomb(env: Env) -> str:
+    """8M rows of nothing: a few hundred KB of Parquet that polars would decode into 2 GB (a
+    16-byte view per cell), one shared array so the test itself stays small."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    empty = pa.nulls(8_000_000, pa.string())
+    pq.write_table(
+        pa.table({name: empty for name in VALID_ROWS[BPJS]}), env.folder / f"{BPJS}.parquet"
+    )
+    return str(env.landing)
+
+
 def _not_utf8_in(column: str) -> Callable[[Env], str]:
     def build(env: Env) -> str:
         import pyarrow as pa
@@ -461,7 +500,9 @@ _HTML_PAGE = (
 
 
 class _FaultyHandler(http.server.BaseHTTPRequestHandler):
-    """Serves ``/<PERIOD>/bpjs_membership.csv`` with the server's fault; 404 for the rest."""
+    """Serves ``/<PERIOD>/bpjs_membership.csv`` with the server's fault; 404 for the rest
+    (``html_everywhere``: the HTML page for every path; ``soft_404``: the body for the CSV,
+    the HTML page with status 200 for every other path)."""
 
     protocol_version = "HTTP/1.1"
     server: _FaultyServer
@@ -477,7 +518,12 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, head: bool) -> None:
         mode, body = self.server.mode, self.server.body
-        if not self.path.endswith(f"/{PERIOD}/{BPJS}.csv"):
+        served = self.path.endswith(f"/{PERIOD}/{BPJS}.csv")
+        if mode == "html_everywhere" or (mode == "soft_404" and not served):
+            mode, body, served = "html", _HTML_PAGE, True
+        elif mode == "soft_404":
+            mode = "plain"
+        if not served:
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.send_header("Connection", "close")
@@ -489,14 +535,14 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         if mode == "html":
             self.send_header("Content-Type", "text/html; charset=utf-8")
-        if mode in ("html", "drop", "slow"):
+        if mode in ("html", "drop", "slow", "plain"):
             self.send_header("Content-Length", str(len(body)))
         if mode == "chunked":
             self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if head:
             return
-        if mode in ("html", "slow"):
+        if mode in ("html", "slow", "plain"):
             self.wfile.write(body)
         elif mode == "drop":
             self.wfile.write(body[: len(body) // 2])  # then the connection drops
@@ -575,6 +621,12 @@ CASES: list[Case] = [
         Refused("encoding_readable", line=1),
     ),
     Case(
+        "utf16_that_stops_decoding_on_line_4",
+        "refused naming the line where the text stops decoding (lines counted up to that byte)",
+        raw_file(_utf16_broken_on_line_4()),
+        Refused("encoding_readable", line=4, says="stops decoding as UTF-16"),
+    ),
+    Case(
         "utf8_bom_mid_file_before_a_row",
         "loads: a BOM at a value's end is encoding noise, trimmed like white space",
         raw_file(_mid_file_bom_before_row()),
@@ -643,9 +695,22 @@ CASES: list[Case] = [
     ),
     Case(
         "stray_quote_and_a_multiline_value",
-        "loads (the parser reads the stray quote as a character); lines then count records",
+        "loads (the parser reads the stray quote as a character); a record's line is its start",
         _stray_quote_and_multiline(),
-        Loads(4, 0, note="line numbers count records"),
+        Loads(4, 0, staged_lines=(2, 4, 5, 6), note="where it starts"),
+    ),
+    Case(
+        "stray_quote_multiline_value_then_a_ragged_row_and_a_blank_line",
+        "the ragged record is quarantined on its start line; no loaded row shares or shifts it",
+        _stray_quote_multiline_and_ragged(),
+        Loads(
+            5,
+            1,
+            reasons=("record_readable",),
+            lines=(6,),
+            staged_lines=(2, 4, 5, 7, 9),
+            note="where it starts",
+        ),
     ),
     # --- shape
     Case(
@@ -943,6 +1008,12 @@ CASES: list[Case] = [
         Loads(0, 2, reasons=("noka_is_13_digits",)),
     ),
     Case(
+        "parquet_decompression_bomb",
+        "refused from the footer (rows, uncompressed sizes) before polars decodes 2 GB",
+        _parquet_bomb,
+        Refused("parquet_size_bounded", names=f"{PERIOD}/{BPJS}.parquet", says="8,000,000 rows"),
+    ),
+    Case(
         "parquet_invalid_utf8_in_a_contract_column",
         "refused, naming column and row: Parquet text must be UTF-8, the encoding is unknown",
         _not_utf8_in("NAMA"),
@@ -968,6 +1039,18 @@ CASES: list[Case] = [
         "refused on receipt, before it is stored: the real file will then be 'new'",
         _http("html", _HTML_PAGE),
         Refused("file_readable", line=1, says="HTML page"),
+    ),
+    Case(
+        "http_same_html_page_for_every_name",
+        "refused as an HTML page, not as three files: .csv, .xlsx and .parquet all 'exist'",
+        _http("html_everywhere", _HTML_PAGE),
+        Refused("file_readable", line=1, says="every name asked for"),
+    ),
+    Case(
+        "http_html_page_for_every_other_name",
+        "loads the CSV: a name answered with an HTML page (a soft 404) is no second file",
+        _http("soft_404", _valid_body(2)),
+        Loads(2, 0),
     ),
     Case(
         "http_connection_dropped_mid_file",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import json
+import os
+import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import fsspec
 import pytest
 
 from jkn.ingest.errors import ExtractError, SourceChangedError
@@ -168,3 +173,98 @@ def test_a_period_that_is_not_yyyy_mm_is_refused_before_anything_is_written(
             receive_extract(str(tmp_path / "landing"), period, SOURCE, tmp_path / "store")
         assert caught.value.check == "period_format"
     assert not (tmp_path / "store").exists()
+
+
+def _swap_before_open(
+    monkeypatch: pytest.MonkeyPatch, target: Path, swap: Callable[[], None]
+) -> None:
+    """Run ``swap`` just before the landing code opens ``target``: the window between its
+    checks and its ``os.open`` that a hostile writer could use."""
+    real_open = os.open
+
+    def racing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == target:
+            swap()
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", racing_open)
+
+
+def test_a_file_swapped_for_a_symlink_after_its_check_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = deliver(tmp_path / "outside", {"NAMA": "RAHASIA"})
+    file = deliver(tmp_path / "landing", {})
+
+    def swap() -> None:
+        file.unlink()
+        file.symlink_to(secret)
+
+    _swap_before_open(monkeypatch, file.resolve(), swap)
+    with pytest.raises(ExtractError) as caught:
+        receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert caught.value.check == "file_inside_landing_root", caught.value
+    assert str(caught.value).startswith(f"{PERIOD}/{SOURCE}.csv: ")
+    assert not any(p.is_file() for p in (tmp_path / "store" / PERIOD).iterdir())
+
+
+def test_a_period_folder_swapped_for_a_symlink_after_the_check_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NOFOLLOW guards only the file's own name: the folder is caught by the inode check."""
+    deliver(tmp_path / "outside", {"NAMA": "RAHASIA"})
+    file = deliver(tmp_path / "landing", {})
+    folder = file.parent
+
+    def swap() -> None:
+        folder.rename(tmp_path / "moved")
+        folder.symlink_to(tmp_path / "outside" / PERIOD, target_is_directory=True)
+
+    _swap_before_open(monkeypatch, file.resolve(), swap)
+    with pytest.raises(ExtractError) as caught:
+        receive_extract(str(tmp_path / "landing"), PERIOD, SOURCE, tmp_path / "store")
+    assert caught.value.check == "file_inside_landing_root", caught.value
+    assert "RAHASIA" not in str(caught.value)
+    assert not any(p.is_file() for p in (tmp_path / "store" / PERIOD).iterdir())
+
+
+@pytest.mark.parametrize("error_type", [ExtractError, SourceChangedError])
+def test_a_file_error_survives_pickling(error_type: type[ExtractError]) -> None:
+    """Tasks return these errors: Prefect's result persistence and Dask pickle them."""
+    error = error_type(
+        file=f"{PERIOD}/{SOURCE}.csv",
+        problem="the file is empty (0 bytes)",
+        expected="a header row",
+        action="ask the provider",
+        line=3,
+        column="NIK",
+        check="file_not_empty",
+    )
+    error.add_note("received 2024-08-01")
+    picklers = [pickle]
+    with contextlib.suppress(ImportError):
+        import cloudpickle
+
+        picklers.append(cloudpickle)
+    for pickler in picklers:
+        back = pickler.loads(pickler.dumps(error))
+        assert type(back) is error_type and back == error
+        assert (
+            str(back)
+            == str(error)
+            == (
+                f"{PERIOD}/{SOURCE}.csv, line 3, column NIK: the file is empty (0 bytes). "
+                "Expected: a header row. What to do: ask the provider."
+            )
+        )
+        assert back.__notes__ == ["received 2024-08-01"]
+
+
+def test_one_helper_says_which_landing_roots_are_http(tmp_path: Path) -> None:
+    from jkn.ingest import landing
+
+    assert landing._is_http("https://example.go.id/landing/x.csv")
+    assert landing._is_http(fsspec.filesystem("http"))
+    assert not landing._is_http("s3://bucket/landing/x.csv")
+    assert not landing._is_http(str(tmp_path))
+    assert not landing._is_http(fsspec.filesystem("file"))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 import xlsxwriter
 
+from jkn.ingest import readers
 from jkn.ingest.errors import ExtractError
 from jkn.ingest.readers import read_extract
 from jkn.ingest.validate import validate_extract
@@ -275,3 +277,126 @@ def test_broken_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "bpjs_membership.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not a workbook")
     assert failure(path, tmp_path).check == "file_readable"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_utf16_that_stops_decoding_names_its_line_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str
+) -> None:
+    """The line is counted up to the byte that fails, not per chunk written: 5-byte chunks
+    split UTF-16 units and CRLFs between reads."""
+    monkeypatch.setattr(readers, "_CHUNK", 5)
+    text = write_csv(tmp_path / "b.csv", rows_of(SOURCE, {}, {}, {})).read_text()
+    lines = text.splitlines()
+    lines[3] = lines[3].replace("SITI AMINAH", "SITI \ud800AMINAH")
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(
+        b"\xff\xfe" + "".join(line + newline for line in lines).encode("utf-16-le", "surrogatepass")
+    )
+    error = failure(path, tmp_path)
+    assert (error.check, error.line) == ("encoding_readable", 4), error
+    assert "SITI" not in str(error)
+
+
+def test_only_a_utf16_byte_order_mark_reads_as_utf16(tmp_path: Path) -> None:
+    assert readers._opens_with_utf16_bom(b"\xff\xfeN\x00")
+    assert readers._opens_with_utf16_bom(b"\xfe\xff\x00N")
+    assert not readers._opens_with_utf16_bom(b"\xff\xfe\x00\x00N\x00\x00\x00")  # UTF-32 LE
+    path = tmp_path / "utf32.csv"
+    path.write_bytes(
+        write_csv(tmp_path / "b.csv", rows_of(SOURCE, {})).read_text().encode("utf-32")
+    )
+    assert failure(path, tmp_path).check == "encoding_readable"
+
+
+def _stray_quote_multiline_and_ragged(tmp_path: Path) -> Path:
+    """Records: header, a two-line value (lines 2-3), a stray quote, a plain row, a ragged
+    row (line 6), a plain row."""
+    changes = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {}, {})
+    path = write_csv(tmp_path / "bpjs_membership.csv", rows_of(SOURCE, *changes))
+    lines = path.read_text(encoding="utf-8").replace('"BOY ""X"', 'BOY "X').splitlines(True)
+    lines[5] = "0001944358990,only,three\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_records_split_again_when_the_line_scan_and_duckdb_disagree(tmp_path: Path) -> None:
+    raw = read(_stray_quote_multiline_and_ragged(tmp_path), tmp_path)
+    assert raw.frame["__line"].to_list() == [2, 4, 5, 7]
+    assert raw.rejects["__line"].to_list() == [6]
+    assert raw.notes == ["some values span several lines; a record's line is where it starts"]
+
+
+def test_when_where_records_start_cannot_be_told_numbers_count_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last resort: loaded and rejected rows numbered as records, distinct and in order."""
+    monkeypatch.setattr(readers, "_csv_record_starts", lambda path, delimiter: None)
+    raw = read(_stray_quote_multiline_and_ragged(tmp_path), tmp_path)
+    loaded, rejected = raw.frame["__line"].to_list(), raw.rejects["__line"].to_list()
+    assert (loaded, rejected) == ([2, 3, 4, 6], [5])
+    assert any("line numbers count records (the header is record 1)" in n for n in raw.notes)
+    result = validate_extract(raw, SCHEMA, "2024-07")
+    assert result.received == 5 == result.loaded + result.quarantined
+
+
+def test_one_setting_bounds_what_xlsx_and_parquet_inflate_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(readers.MAX_INFLATED_ENV, raising=False)
+    assert readers.max_inflated_bytes() == readers.DEFAULT_MAX_INFLATED_BYTES == 1024**3
+    parquet = tmp_path / "bpjs_membership.parquet"
+    pl.DataFrame(rows_of(SOURCE, {}, {})).write_parquet(parquet)
+    xlsx = tmp_path / "bpjs_membership.xlsx"
+    workbook = xlsxwriter.Workbook(xlsx)
+    workbook.add_worksheet("Peserta").write_row(0, 0, list(VALID_ROWS[SOURCE]))
+    workbook.close()
+    monkeypatch.setenv(readers.MAX_INFLATED_ENV, "0.0001")  # about 100 bytes
+    for path, check in ((parquet, "parquet_size_bounded"), (xlsx, "xlsx_size_bounded")):
+        error = failure(path, tmp_path)
+        assert error.check == check and readers.MAX_INFLATED_ENV in str(error), error
+
+
+def test_hidden_sheets_are_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Visibility is read from the workbook first: a hidden sheet (here a big stale copy) is
+    not inflated into memory; only when no visible sheet holds the extract is a hidden one's
+    first row looked at, to say so."""
+    import fastexcel
+
+    loaded: list[tuple[int, int | None]] = []
+    open_workbook = fastexcel.read_excel
+
+    class Recording:
+        def __init__(self, path: Path) -> None:
+            self.reader = open_workbook(path)
+            self.sheet_names = self.reader.sheet_names
+
+        def load_sheet(self, index: int, **options: Any) -> Any:
+            loaded.append((index, options.get("n_rows")))
+            return self.reader.load_sheet(index, **options)
+
+    monkeypatch.setattr(fastexcel, "read_excel", Recording)
+
+    def workbook(name: str, visible_extract: bool) -> Path:
+        path = tmp_path / name
+        book = xlsxwriter.Workbook(path)
+        stale = book.add_worksheet("lama")
+        for r, row in enumerate(
+            [list(VALID_ROWS[SOURCE]), *map(dict.values, rows_of(SOURCE, {}, {}))]
+        ):
+            stale.write_row(r, 0, list(row))
+        stale.hide()
+        shown = book.add_worksheet("peserta")
+        table = [list(VALID_ROWS[SOURCE]), list(VALID_ROWS[SOURCE].values())]
+        for r, row in enumerate(table if visible_extract else [["catatan"]]):
+            shown.write_row(r, 0, row)
+        shown.activate()
+        book.close()
+        return path
+
+    raw = read(workbook("bpjs_membership.xlsx", visible_extract=True), tmp_path)
+    assert raw.frame.height == 1 and loaded == [(1, None)]
+    assert "1 hidden sheet(s) not read" in raw.notes
+    loaded.clear()
+    error = failure(workbook("bpjs_membership_2.xlsx", visible_extract=False), tmp_path)
+    assert error.check == "sheet_visible" and loaded == [(1, None), (0, 1)]

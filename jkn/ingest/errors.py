@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 
 @dataclass
@@ -30,6 +31,15 @@ class ExtractError(Exception):
         if self.action:
             parts.append(f"What to do: {self.action}")
         return ". ".join(p.rstrip(".") for p in parts) + "."
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the fields: a task returns this error, and Prefect's result persistence
+        and Dask pickle what a task returns. (``Exception`` pickles ``self.args``, which the
+        dataclass's ``__init__`` leaves empty, so unpickling would call ``cls()`` and fail.)"""
+        values = tuple(getattr(self, f.name) for f in fields(self))
+        names = {f.name for f in fields(self)}
+        extra = {k: v for k, v in self.__dict__.items() if k not in names}  # e.g. __notes__
+        return (type(self), values, extra or None)
 
 
 class SourceChangedError(ExtractError):

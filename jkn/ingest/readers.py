@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import os
 import re
+import threading
 import unicodedata
 import zipfile
+from array import array
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,12 +40,25 @@ _ALIASES = Path(__file__).with_name("aliases.yaml")
 # A header row longer than this (characters, before its line break) is not a header row: a
 # file without line breaks, or not a CSV at all. Thousands of columns fit well within it.
 MAX_HEADER_CHARS = 1_000_000
-# Zip-bomb limits for .xlsx, in one place: a workbook whose parts inflate to more than
-# XLSX_MAX_UNCOMPRESSED_BYTES in all, or a part over 1 MiB that inflates more than
-# XLSX_MAX_COMPRESSION_RATIO times its compressed size (real sheets: 5-30x; bombs: ~1000x),
-# is refused before fastexcel opens it (fastexcel inflates a sheet whole, into memory).
-XLSX_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
-XLSX_MAX_COMPRESSION_RATIO = 100
+# Decompression-bomb limits for XLSX and Parquet, in one place (see max_inflated_bytes): what
+# a compressed file may inflate to when read, and how many times its compressed size a zip part
+# over 1 MiB may inflate (real sheets: 5-30x; bombs: ~1000x).
+MAX_INFLATED_ENV = "JKN_MAX_INFLATED_MIB"
+DEFAULT_MAX_INFLATED_BYTES = 1024**3
+MAX_COMPRESSION_RATIO = 100
+# A text cell of the frame read from Parquet takes polars' 16-byte view before any text: a
+# column of a billion empty cells compresses to nothing and still takes 16 GB.
+_CELL_BYTES = 16
+
+
+def max_inflated_bytes() -> int:
+    """Bytes an XLSX or Parquet file may inflate to when read (``JKN_MAX_INFLATED_MIB``,
+    default 1 GiB: a third of a run's 3 GB memory budget): a workbook whose zip parts inflate
+    to more in all, or a Parquet file whose contract columns decode to more (their pages'
+    uncompressed bytes, or :data:`_CELL_BYTES` per cell), is refused before it is read, since
+    fastexcel inflates a whole sheet into memory and polars a whole column. The one setting."""
+    mib = os.environ.get(MAX_INFLATED_ENV)
+    return int(float(mib) * 2**20) if mib else DEFAULT_MAX_INFLATED_BYTES
 
 
 @dataclass
@@ -219,7 +236,12 @@ class _Survey:
     mixed_newlines: bool  # lone CRs (old Mac), or CRLF and LF in one file
 
 
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+def _opens_with_utf16_bom(head: bytes) -> bool:
+    """Whether a file's first bytes are a UTF-16 byte-order mark (and not UTF-32's, which
+    starts with UTF-16 LE's)."""
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(
+        codecs.BOM_UTF32_LE
+    )
 
 
 def _survey(path: Path, file: str) -> _Survey:
@@ -231,7 +253,7 @@ def _survey(path: Path, file: str) -> _Survey:
     """
     with path.open("rb") as handle:
         head = handle.read(4)
-    if head.startswith(_UTF16_BOMS) and not head.startswith(codecs.BOM_UTF32_LE):
+    if _opens_with_utf16_bom(head):
         return _Survey("utf-16", mixed_newlines=True)
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, break_at, offset = True, -1, 0
@@ -292,29 +314,48 @@ _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252
 
 def _transcode(path: Path, encoding: str, target: Path, file: str) -> Path:
     """A copy in UTF-8 with LF line breaks (CRLF and lone CR both read as one line break, as a
-    text editor shows them), for DuckDB's parser, which takes one line-break style per file."""
-    line = 1
+    text editor shows them), for DuckDB's parser, which takes one line-break style per file.
+    Text that stops decoding is refused naming its line: the line breaks before the first
+    byte that does not decode, counted the same way."""
     source_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
-    try:
-        with (
-            path.open("r", encoding=source_encoding, newline=None) as src,
-            target.open("w", encoding="utf-8", newline="") as dst,
-        ):
-            while chunk := src.read(_CHUNK):
-                dst.write(chunk)
-                line += chunk.count("\n")
-    except UnicodeDecodeError:
-        raise ExtractError(
-            file=file,
-            line=line,
-            check="encoding_readable",
-            problem=f"the text stops decoding as {_ENCODING_NAMES[encoding]} (the encoding its "
-            "first bytes declare)",
-            expected="a text file in UTF-8 (with or without BOM), Windows-1252, or UTF-16 with "
-            "a byte-order mark",
-            action="export the file again as CSV UTF-8",
-        ) from None
-    return target
+    decoder = codecs.getincrementaldecoder(source_encoding)()
+    lines = io.IncrementalNewlineDecoder(decoder, translate=True)
+    fed = 0  # bytes given to the decoder so far
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while True:
+            chunk = src.read(_CHUNK)
+            held = len(decoder.getstate()[0])  # bytes of the last chunk not decoded yet
+            try:
+                dst.write(lines.decode(chunk, final=not chunk))
+            except UnicodeDecodeError as err:
+                # err.object is the held bytes followed by this chunk
+                failed_at = fed - held + err.start
+                break
+            fed += len(chunk)
+            if not chunk:
+                return target
+    raise ExtractError(
+        file=file,
+        line=_text_line_of(path, source_encoding, failed_at),
+        check="encoding_readable",
+        problem=f"the text stops decoding as {_ENCODING_NAMES[encoding]} (the encoding its "
+        "first bytes declare)",
+        expected="a text file in UTF-8 (with or without BOM), Windows-1252, or UTF-16 with "
+        "a byte-order mark",
+        action="export the file again as CSV UTF-8",
+    )
+
+
+def _text_line_of(path: Path, encoding: str, offset: int) -> int:
+    """The line (1-based, CRLF, LF and lone CR each one break) that byte ``offset`` of a text
+    file starts on; the bytes before it must decode."""
+    lines = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder(encoding)(), translate=True)
+    breaks = 0
+    with path.open("rb") as handle:
+        while offset > 0 and (chunk := handle.read(min(_CHUNK, offset))):
+            offset -= len(chunk)
+            breaks += lines.decode(chunk, final=offset <= 0).count("\n")
+    return 1 + breaks + lines.decode(b"", final=True).count("\n")
 
 
 def _header_line(path: Path, file: str) -> str:
@@ -557,7 +598,7 @@ def read_csv(
             "export it again",
         )
     if data_lines.size != records:
-        rejects, lines, note = _record_lines(scan, rejects, frame.height)
+        rejects, lines, note = _record_lines(scan, rejects, frame.height, readable, delimiter)
         notes.append(note)
     else:
         good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
@@ -586,49 +627,121 @@ def read_csv(
 
 
 def _record_lines(
-    scan: _LineScan, rejects: pl.DataFrame, readable: int
+    scan: _LineScan, rejects: pl.DataFrame, readable: int, path: Path, delimiter: str
 ) -> tuple[pl.DataFrame, pl.Series, str]:
     """Lines of records when some values span several lines: each record's (and each
     reject's) line is the one it starts on. DuckDB numbers records, blank ones included, the
     header as 1; the quote-aware scan knows where each starts. When the two disagree (a stray
-    quote inside an unquoted value), line numbers fall back to counting records."""
-    index = np.flatnonzero(~scan.record_blank)
+    quote inside an unquoted value, which the scan takes for an opening one), the records are
+    split again by :mod:`csv`, which reads quotes as DuckDB does (a quote opens a value only at
+    its start). Only if that disagrees too do the numbers count records, for loaded and
+    rejected rows alike, and the note says so."""
+    lined = _start_lines(scan.record_starts, scan.record_blank, rejects, readable)
+    if lined is None:
+        split = _csv_record_starts(path, delimiter)
+        lined = _start_lines(*split, rejects, readable) if split is not None else None
+    if lined is not None:
+        rejects, lines = lined
+        return rejects, lines, "some values span several lines; a record's line is where it starts"
+    # DuckDB's numbers stay on the rejects; the loaded records take the other numbers in order
+    rejected = rejects[LINE].to_numpy()
+    candidates = np.arange(2, readable + rejects.height + 2, dtype=np.int64)
+    good = np.setdiff1d(candidates, rejected)[:readable]
+    return (
+        rejects,
+        pl.Series(LINE, good, dtype=pl.Int64),
+        "some values span several lines and where each record starts could not be told: line "
+        "numbers count records (the header is record 1), not the lines an editor shows",
+    )
+
+
+def _start_lines(
+    starts: np.ndarray, blank: np.ndarray, rejects: pl.DataFrame, readable: int
+) -> tuple[pl.DataFrame, pl.Series] | None:
+    """Start lines of the rejected and the readable records, given where each record of the
+    file starts (the header first, blank records included), or None if DuckDB's records are
+    not these: a different number, or a reject on a blank one."""
+    index = np.flatnonzero(~blank)
     index = index[index >= 1]  # the header is record 0
     rejected = rejects[LINE].to_numpy() - 1
-    if index.size == readable + rejects.height and np.isin(rejected, index).all():
-        good = np.setdiff1d(index, rejected, assume_unique=True)
-        rejects = rejects.with_columns(
-            pl.Series(LINE, scan.record_starts[rejected], dtype=pl.Int64)
-        )
-        lines = pl.Series(LINE, scan.record_starts[good], dtype=pl.Int64)
-        return rejects, lines, "some values span several lines; a record's line is where it starts"
-    lines = pl.Series(LINE, np.arange(2, readable + 2), dtype=pl.Int64)
-    return rejects, lines, "some values span several lines; line numbers count records"
+    if index.size != readable + rejects.height or not np.isin(rejected, index).all():
+        return None
+    good = np.setdiff1d(index, rejected, assume_unique=True)
+    return (
+        rejects.with_columns(pl.Series(LINE, starts[rejected], dtype=pl.Int64)),
+        pl.Series(LINE, starts[good], dtype=pl.Int64),
+    )
+
+
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+def _csv_record_starts(path: Path, delimiter: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each record starts (its physical line) and whether it is blank, the header
+    first, as :mod:`csv` splits the file: a quote opens a quoted value only at a value's start,
+    as in DuckDB. None if the file cannot be split so. One pass in bounded memory (a number
+    per record); the field size limit is lifted meanwhile (a value over DuckDB's line limit is
+    still one record), under a lock since the limit is the process's."""
+    starts: array[int] = array("q")
+    blank: array[int] = array("b")
+    with _FIELD_LIMIT_LOCK:
+        limit = csv.field_size_limit()
+        csv.field_size_limit(2**31 - 1)
+        try:
+            with path.open("r", encoding="utf-8-sig", newline="") as handle:
+                reader = csv.reader(handle, delimiter=delimiter, quotechar='"', strict=False)
+                line = 1
+                for record in reader:
+                    starts.append(line)
+                    blank.append(not record)
+                    line = reader.line_num + 1
+        except (csv.Error, UnicodeDecodeError):
+            return None
+        finally:
+            csv.field_size_limit(limit)
+    return np.frombuffer(starts, dtype=np.int64), np.frombuffer(blank, dtype=np.int8).astype(bool)
 
 
 # --------------------------------------------------------------------------------------------
 # XLSX and Parquet
 
 
+def _sheet_states(path: Path) -> list[str] | None:
+    """Each sheet's visibility (``visible``, ``hidden``, ``veryHidden``) in the workbook's
+    order, from ``xl/workbook.xml``, without loading any sheet; None if it cannot be told."""
+    from xml.etree import ElementTree
+
+    states: list[str] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as stream:
+            for _, element in ElementTree.iterparse(stream):
+                if element.tag.rsplit("}", 1)[-1] == "sheet":
+                    states.append(element.get("state", "visible"))
+    except Exception:  # fastexcel's flag still decides, once a sheet is loaded
+        return None
+    return states
+
+
 def _check_workbook_size(path: Path, file: str) -> None:
     """Refuse a zip bomb before fastexcel opens the workbook (it inflates a sheet whole, into
     memory, and ignores the sizes the zip directory declares).
 
-    The directory's sizes are checked against :data:`XLSX_MAX_UNCOMPRESSED_BYTES` and
-    :data:`XLSX_MAX_COMPRESSION_RATIO`; then every part is inflated once, in chunks, by
+    The directory's sizes are checked against :func:`max_inflated_bytes` and
+    :data:`MAX_COMPRESSION_RATIO`; then every part is inflated once, in chunks, by
     :mod:`zipfile`, which stops at the declared size and checks the part's CRC, so that a
     directory that lies about its sizes is caught too. Time and memory stay bounded by the
     limits, whatever the file holds.
     """
-    limit_mib = XLSX_MAX_UNCOMPRESSED_BYTES / 2**20
+    limit = max_inflated_bytes()
 
     def bomb(problem: str) -> ExtractError:
         return ExtractError(
             file=file,
             check="xlsx_size_bounded",
             problem=problem,
-            expected=f"an .xlsx whose parts inflate to at most {limit_mib:,.0f} MiB in all, "
-            f"none more than {XLSX_MAX_COMPRESSION_RATIO}x its compressed size",
+            expected=f"an .xlsx whose parts inflate to at most {limit / 2**20:,.0f} MiB in "
+            f"all ({MAX_INFLATED_ENV}), none more than {MAX_COMPRESSION_RATIO}x its compressed "
+            "size",
             action="do not open the file; ask the provider to export the extract again (as "
             "CSV if it is very large)",
         )
@@ -637,11 +750,11 @@ def _check_workbook_size(path: Path, file: str) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
             total = sum(part.file_size for part in parts)
-            if total > XLSX_MAX_UNCOMPRESSED_BYTES:
+            if total > limit:
                 raise bomb(f"the workbook's parts would inflate to {total / 2**20:,.0f} MiB")
             for part in parts:
                 ratio = part.file_size / max(part.compress_size, 1)
-                if part.file_size > 2**20 and ratio > XLSX_MAX_COMPRESSION_RATIO:
+                if part.file_size > 2**20 and ratio > MAX_COMPRESSION_RATIO:
                     raise bomb(
                         f"part {part.filename} would inflate {ratio:,.0f}x, to "
                         f"{part.file_size / 2**20:,.0f} MiB: a zip bomb, not a spreadsheet"
@@ -688,27 +801,37 @@ def read_xlsx(
             "an .xlsx workbook with the extract on one sheet, header on row 1",
             "open it in a spreadsheet program and save it again as .xlsx",
         ) from None
-    refused: list[tuple[int, int, ExtractError]] = []  # (columns recognised, -index, error)
-    hidden: list[str] = []
-    hidden_with_extract: list[str] = []
-    filled = 0
-    chosen = None
-    for index, sheet_name in enumerate(sheet_names):
+
+    def load(index: int, rows: int | None = None) -> tuple[Any, pl.DataFrame, list[str]]:
         try:
-            sheet = reader.load_sheet(index, header_row=None, dtypes="string")
+            sheet = reader.load_sheet(index, header_row=None, dtypes="string", n_rows=rows)
             table = sheet.to_polars()
         except Exception as err:
             raise _unreadable(
                 file,
-                f"sheet '{sheet_name}' is not readable ({type(err).__name__})",
+                f"sheet '{sheet_names[index]}' is not readable ({type(err).__name__})",
                 "an .xlsx workbook with the extract on one sheet, header on row 1",
                 "open it in a spreadsheet program and save it again as .xlsx",
             ) from None
         headers = [str(v) if v is not None else "" for v in table.row(0)] if table.height else []
+        return sheet, table, headers
+
+    # a sheet the workbook marks hidden is not loaded at all (unless no visible sheet holds
+    # the extract: then only its first row, to say so)
+    states = _sheet_states(path)
+    if states is None or len(states) != len(sheet_names):
+        states = ["visible"] * len(sheet_names)  # fastexcel's own flag, once loaded, decides
+    refused: list[tuple[int, int, ExtractError]] = []  # (columns recognised, -index, error)
+    hidden: list[int] = []
+    filled = 0
+    chosen = None
+    for index, sheet_name in enumerate(sheet_names):
+        if states[index] != "visible":
+            hidden.append(index)
+            continue
+        sheet, table, headers = load(index)
         if sheet.visible != "visible":
-            hidden.append(sheet_name)
-            if set(required) <= recognised_columns(source, headers):
-                hidden_with_extract.append(sheet_name)
+            hidden.append(index)
             continue
         if not table.height:
             continue
@@ -720,7 +843,12 @@ def read_xlsx(
             refused.append((len(recognised_columns(source, headers)), -index, err))
             continue
         break
-    if chosen is None and hidden_with_extract:
+    hidden_with_extract = [
+        sheet_names[index]
+        for index in (hidden if chosen is None else [])
+        if set(required) <= recognised_columns(source, load(index, rows=1)[2])
+    ]
+    if hidden_with_extract:
         raise ExtractError(
             file=file,
             check="sheet_visible",
@@ -778,8 +906,10 @@ def read_parquet(
     Only the contract's columns are read. An integer NIK reads back exactly (int64 holds every
     16-digit number, and a NIK never starts with 0); a NOKA stored as an integer has lost its
     leading zeros and a float NIK may have lost digits: both are left as the file holds them,
-    for the checks to quarantine, never repaired. A nested (struct or list) contract column and
-    text that is not UTF-8 refuse the file.
+    for the checks to quarantine, never repaired. A nested (struct or list) contract column,
+    text that is not UTF-8, and columns that would decode to more than
+    :func:`max_inflated_bytes` (told from the footer, before anything is decoded) refuse the
+    file.
     """
     file = delivered or path.name
     try:
@@ -806,6 +936,7 @@ def read_parquet(
                 action=f"export the file again with {name} as a text column",
             )
     selected = {names[pos]: name for pos, name in sorted(positions.items())}
+    _check_parquet_size(path, file, list(selected))
     try:
         table = pl.read_parquet(path, columns=list(selected))
     except Exception as err:
@@ -838,6 +969,48 @@ def read_parquet(
         ignored_columns=ignored,
         missing_optional=missing_optional,
     )
+
+
+def _check_parquet_size(path: Path, file: str, columns: list[str]) -> None:
+    """Refuse a Parquet file whose columns to be read would decode to more than
+    :func:`max_inflated_bytes`, from its footer alone, before polars decodes it whole: the
+    pages' uncompressed bytes (``total_uncompressed_size``), or the frame's cells at
+    :data:`_CELL_BYTES` each (a long run of one value or of nulls is a few bytes in any page)."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+    except Exception as err:
+        raise _unreadable(
+            file,
+            f"not a readable Parquet file ({type(err).__name__})",
+            "a Parquet file with one column per contract field",
+            "export the file again",
+        ) from None
+    wanted = set(columns)
+    data = 0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            if chunk.path_in_schema in wanted:
+                data += chunk.total_uncompressed_size
+    cells = meta.num_rows * len(columns)
+    limit = max_inflated_bytes()
+    if max(data, cells * _CELL_BYTES) > limit:
+        raise ExtractError(
+            file=file,
+            check="parquet_size_bounded",
+            problem=f"the {len(columns)} contract column(s) would decode to "
+            f"{max(data, cells * _CELL_BYTES) / 2**20:,.0f} MiB ({meta.num_rows:,} rows; "
+            f"{data / 2**20:,.0f} MiB of uncompressed pages) from a file of "
+            f"{path.stat().st_size / 2**20:,.1f} MiB",
+            expected=f"a Parquet extract that decodes to at most {limit / 2**20:,.0f} MiB "
+            f"({MAX_INFLATED_ENV})",
+            action="do not open the file; check it with the provider (a file that inflates "
+            "this much is a decompression bomb, or more than one kab/kota's extract); if it is "
+            f"genuine and the machine has the memory, raise {MAX_INFLATED_ENV} for this run",
+        )
 
 
 def _first_not_utf8(values: Any) -> int | None:
@@ -974,13 +1147,19 @@ def refuse_html_page(path: Path, file: str) -> None:
         raise html_page_error(file)
 
 
-def html_page_error(file: str) -> ExtractError:
+def html_page_error(file: str, *, every: list[str] | None = None) -> ExtractError:
+    """The refusal of an HTML page served as the extract; ``every``: the names of the files
+    asked for when the server answered each of them with an HTML page."""
+    what = (
+        f"the server answers every name asked for ({', '.join(every)}) with an HTML page"
+        if every
+        else "the file is an HTML page"
+    )
     return ExtractError(
         file=file,
         line=1,
         check="file_readable",
-        problem="the file is an HTML page (a web server's error, login or maintenance page), "
-        "not an extract",
+        problem=f"{what} (a web server's error, login or maintenance page), not an extract",
         expected="the extract itself, as CSV, XLSX or Parquet",
         action="open the landing URL in a browser to see what the server says; ask the "
         "provider to put the extract there",
@@ -1009,8 +1188,7 @@ def _refuse_binary(path: Path, file: str) -> None:
                 expected="a plain-text CSV file",
                 action="unpack or convert it, then deliver it with the right extension",
             )
-    utf16 = head.startswith(_UTF16_BOMS) and not head.startswith(codecs.BOM_UTF32_LE)
-    if b"\x00" in head and not utf16:
+    if b"\x00" in head and not _opens_with_utf16_bom(head):
         raise ExtractError(
             file=file,
             line=_line_of(path, head.index(b"\x00")),
