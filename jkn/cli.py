@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sys
@@ -388,8 +389,8 @@ def alerts_test(
         raise _refused(str(error), code=2) from None
     alert = Alert(
         severity="warning",
-        period="0000-00",
-        source=None,
+        period=f"{dt.date.today():%Y-%m}",
+        source="jkn",
         check="alert_test",
         summary="a test message from `jkn alerts test`: alerts reach you",
     )

@@ -17,27 +17,20 @@ to 40 s for the test, the least that stays above one heartbeat interval.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
-from test_orchestration import Receiver, Stack, _free_port, _stop, _wait_healthy
+from prefect_stack import BIN, ROOT, Stack, _environ, _kill_groups, _pids_where, prefect_stack
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 BLOCK = "custom-webhook/jkn-zombie"
 HEARTBEAT = "30"  # prefect.yaml; Prefect's minimum (settings: flows.heartbeat_frequency ge=30)
 PRODUCTION_WINDOW = 120  # automations.yaml
@@ -71,29 +64,6 @@ def _wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: f
     raise TimeoutError(f"no {what} within {timeout:.0f} s")
 
 
-def _environ(pid: int) -> dict[str, str]:
-    try:
-        raw = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:  # gone, or not ours
-        return {}
-    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
-    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
-
-
-def _pids_where(variable: str, value: str) -> list[int]:
-    """Processes whose environment has ``variable=value`` (the test's own, by construction)."""
-    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-    return [pid for pid in pids if pid != os.getpid() and _environ(pid).get(variable) == value]
-
-
-def _kill_groups(pids: list[int], sig: int) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            group = os.getpgid(pid)
-            if group != os.getpgrp():  # never the test's own group
-                os.killpg(group, sig)
-
-
 def _start_run(stack: Stack, parameters: dict, env: dict[str, str] | None = None) -> dict:
     deployment = _api(stack, "GET", "/deployments/name/monthly-refresh/monthly-refresh")
     # the deployment's settings, with the alert block named whatever prefect.yaml says of it
@@ -121,67 +91,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("zombies")
     landing, warehouse = tmp / "landing", tmp / "jkn.duckdb"
     landing.mkdir()
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "JKN_"))} | {
-        # also the mark of every process this stack starts (found again at the end)
-        "PREFECT_HOME": str(tmp / "prefect-home"),
-        "PREFECT_API_URL": api,
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp / 'prefect.db'}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-        "PREFECT_LOGGING_LEVEL": "INFO",
-        "JKN_HOME": str(ROOT),
-        "JKN_LANDING": str(landing),
-        "JKN_WAREHOUSE": str(warehouse),
-        "JKN_ALERT_BLOCK": BLOCK,
-    }
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    logs = tmp / "logs"
-    logs.mkdir()
-    stack = Stack(env=env, landing=landing, warehouse=warehouse, receiver=receiver, logs=logs)
     # the production automations, with the test's window
     automations = yaml.safe_load((ROOT / "automations.yaml").read_text(encoding="utf-8"))
     crash = next(a for a in automations["automations"] if a["name"] == CRASH_AUTOMATION)
     assert crash["trigger"]["within"] == PRODUCTION_WINDOW
     crash["trigger"]["within"] = TEST_WINDOW
     (tmp / "automations.yaml").write_text(yaml.safe_dump(automations), encoding="utf-8")
-    try:
-        server = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=(logs / "server.log").open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        stack.processes.append(server)
-        _wait_healthy(api, server)
-        stack.cli("prefect", "work-pool", "create", "jkn-process", "--type", "process")
-        stack.cli("jkn", "alerts", "webhook", receiver.url, "--name", BLOCK.split("/")[1])
-        stack.cli("prefect", "--no-prompt", "deploy", "--all")
-        stack.cli(
-            "jkn", "automations", "apply", "--block", BLOCK, "--file", str(tmp / "automations.yaml")
-        )
-        worker = subprocess.Popen(
-            [str(BIN / "prefect"), "worker", "start", "--pool", "jkn-process"],
-            env=env,
-            cwd=ROOT,
-            stdout=(logs / "worker.log").open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        stack.processes.append(worker)
+    with prefect_stack(tmp, landing, warehouse, BLOCK, tmp / "automations.yaml") as stack:
         yield stack
-    finally:
-        for process in reversed(stack.processes):
-            _stop(process, signal.SIGINT)  # the worker ignores SIGTERM (STACK.md)
-        # flow runs live in their own sessions (Prefect isolates them from the worker's group)
-        _kill_groups(_pids_where("PREFECT_HOME", env["PREFECT_HOME"]), signal.SIGKILL)
-        receiver.shutdown()
-        (logs / "received.json").write_text(json.dumps(receiver.received, indent=1), "utf-8")
 
 
 @pytest.fixture(scope="module")

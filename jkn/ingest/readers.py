@@ -915,12 +915,7 @@ def read_parquet(
     try:
         schema = pl.read_parquet_schema(path)
     except Exception as err:  # polars raises several kinds for a damaged file
-        raise _unreadable(
-            file,
-            f"not a readable Parquet file ({type(err).__name__})",
-            "a Parquet file with one column per contract field",
-            "export the file again",
-        ) from None
+        raise _parquet_unreadable(file, err) from None
     names = list(schema)
     positions, ignored, missing_optional = map_headers(source, names, required, optional, file)
     for pos, name in sorted(positions.items()):
@@ -942,12 +937,7 @@ def read_parquet(
     except Exception as err:
         if re.search(r"utf-?8", str(err), re.IGNORECASE):
             raise _parquet_not_utf8(path, file, selected) from None
-        raise _unreadable(
-            file,
-            f"not a readable Parquet file ({type(err).__name__})",
-            "a Parquet file with one column per contract field",
-            "export the file again",
-        ) from None
+        raise _parquet_unreadable(file, err) from None
     casts = []
     for column, name in selected.items():
         dtype = table.schema[column]
@@ -981,12 +971,7 @@ def _check_parquet_size(path: Path, file: str, columns: list[str]) -> None:
     try:
         meta = pq.read_metadata(path)
     except Exception as err:
-        raise _unreadable(
-            file,
-            f"not a readable Parquet file ({type(err).__name__})",
-            "a Parquet file with one column per contract field",
-            "export the file again",
-        ) from None
+        raise _parquet_unreadable(file, err) from None
     wanted = set(columns)
     data = 0
     for g in range(meta.num_row_groups):
@@ -1067,6 +1052,15 @@ def _not_utf8(file: str, column: str | None, row: int | None) -> ExtractError:
         "another encoding" + (f" (row {row + 1} of the data)" if row is not None else ""),
         expected="Parquet text columns in UTF-8",
         action="export the file again from the source system with UTF-8 text",
+    )
+
+
+def _parquet_unreadable(file: str, err: Exception) -> ExtractError:
+    return _unreadable(
+        file,
+        f"not a readable Parquet file ({type(err).__name__})",
+        "a Parquet file with one column per contract field",
+        "export the file again",
     )
 
 
