@@ -27,6 +27,32 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 180)
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        from jkn.version import code_fingerprint
+
+        console.print(f"jkn-uhc {version('jkn-uhc')} (logic fingerprint {code_fingerprint()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="print the version and the fingerprint of the logic, then exit",
+        ),
+    ] = False,
+) -> None:
+    """jkn-uhc: monthly JKN coverage and activity from Dukcapil, Dinas Sosial and BPJS
+    Kesehatan extracts."""
+
+
 def _register_generate() -> None:
     from jkn.generate.command import generate_command
 

