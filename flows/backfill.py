@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from prefect import flow, tags, task
 from prefect.runtime import flow_run
-from prefect.states import Completed, State
 from pydantic import BaseModel, Field
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
@@ -24,6 +23,7 @@ from flows.monthly_refresh import (
     failed_state,
     monthly_refresh,
 )
+from jkn import states
 from jkn.alerts import AlertsMisconfigured
 from jkn.ingest.errors import ExtractError
 from jkn.settings import SOURCES, restricted_path, store_path
@@ -95,7 +95,7 @@ def backfill(
     params: RunSettings,
     force: bool = False,
     accept_redelivery: bool | None = None,
-) -> State:
+) -> BackfillSummary:
     """Refresh each month from ``start`` to ``end`` (YYYY-MM, inclusive), oldest first,
     skipping months published from the same files and code (unless ``force``). Ends
     ``Failed``, naming each month not published, when any was not (the others still are)."""
@@ -136,4 +136,4 @@ def backfill(
     if summary.failed:
         return failed_state(BackfillFailed(message, summary))
     logger.info(message)
-    return Completed(message=message, data=summary)
+    return states.completed(summary, message)

@@ -7,11 +7,11 @@ import importlib
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.runtime import deployment, flow_run
-from prefect.states import Completed, State
 from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
@@ -190,7 +190,7 @@ def run_name() -> str:
     return flow_run.get_name() or "local"
 
 
-def failed_state(error: Exception) -> State:
+def failed_state(error: Exception) -> Any:
     """End the run ``Failed`` with ``error``'s message, no traceback (:mod:`jkn.states`)."""
     return states.failed_state(error, run_logger())
 
@@ -219,7 +219,7 @@ def monthly_refresh(
     params: RefreshParameters,
     period: str | None = None,
     accept_redelivery: bool | None = None,
-) -> State:
+) -> RefreshSummary:
     """Pull the period's three extracts, validate every row, load staging, resolve rows to
     persons, build the marts and officers' lists, check the marts, and publish them.
 
@@ -264,11 +264,8 @@ def monthly_refresh(
         return failed_state(SourcesFailed(summary))
     if summary.errors or summary.undelivered:
         return failed_state(RunFailed(summary))
-    return Completed(
-        message=f"{summary.period} published"
-        + (f" with {len(summary.alerts)} warning(s)" if summary.alerts else ""),
-        data=summary,
-    )
+    warned = f" with {len(summary.alerts)} warning(s)" if summary.alerts else ""
+    return states.completed(summary, f"{summary.period} published{warned}")
 
 
 def _refresh(params: RefreshParameters, period: str, run: str, block: str | None) -> RefreshSummary:

@@ -21,12 +21,20 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Literal
+from contextlib import AbstractContextManager
+from typing import Literal, Protocol, cast
 
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:
-    from prefect.blocks.abstract import NotificationBlock
+
+class Notifier(Protocol):
+    """A Prefect notification block as this module uses it: its concrete classes send
+    synchronously from sync code (their abstract base declares ``notify`` async)."""
+
+    def notify(self, body: str, subject: str | None = None) -> None: ...
+
+    def raise_on_failure(self) -> AbstractContextManager[None]: ...
+
 
 ALERT_BLOCK_ENV = "JKN_ALERT_BLOCK"
 # Prefect's rule for block type slugs and block names: lowercase letters, digits and dashes
@@ -73,7 +81,7 @@ def check_reference(value: str) -> str:
     return value
 
 
-def load_notifier(reference: str) -> NotificationBlock:
+def load_notifier(reference: str) -> Notifier:
     """The notification block ``reference`` names, loaded from the Prefect server; raises
     :class:`AlertsMisconfigured` (never a traceback's worth of text) when it cannot be used."""
     from prefect.blocks.abstract import NotificationBlock
@@ -99,7 +107,7 @@ def load_notifier(reference: str) -> NotificationBlock:
             f"{reference} is a {type(block).__name__} block, not a notification block: give a "
             "block made by `jkn alerts webhook|slack|email`."
         )
-    return block
+    return cast(Notifier, block)
 
 
 def render(alerts: list[Alert], run: str) -> tuple[str, str]:
@@ -128,7 +136,7 @@ def render(alerts: list[Alert], run: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def deliver(alerts: list[Alert], run: str, notifier: NotificationBlock | None) -> str | None:
+def deliver(alerts: list[Alert], run: str, notifier: Notifier | None) -> str | None:
     """Send one message through the notification block. Returns None when it went out, else
     why not (also logged). Delivery never raises: an alert that cannot go out must not hide
     the failure it reports."""

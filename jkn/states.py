@@ -17,18 +17,28 @@ carry the mark :func:`failed_state` sets). Any other exception keeps its traceba
 from __future__ import annotations
 
 import logging
+from typing import Any, TypeVar, cast
 
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed
+
+T = TypeVar("T")
 
 _MARK = "_jkn_returned_on_purpose"
 
 
-def failed_state(error: Exception, logger: logging.Logger | logging.LoggerAdapter) -> State:
+def failed_state(error: Exception, logger: logging.Logger | logging.LoggerAdapter) -> Any:
     """End a run ``Failed`` with ``error``'s message and no traceback. The message is logged
-    once at ERROR, so that the run's log and ``--watch`` show the reason."""
+    once at ERROR, so that the run's log and ``--watch`` show the reason. (Typed ``Any``: a
+    flow returns it in place of its result, and its caller gets ``error`` raised.)"""
     setattr(error, _MARK, True)
     logger.error("%s", error)
     return Failed(message=str(error), data=error)
+
+
+def completed(result: T, message: str) -> T:
+    """End a run ``Completed`` with ``message`` as its state message; the flow's caller gets
+    ``result`` (hence the type)."""
+    return cast(T, Completed(message=message, data=result))
 
 
 class _ReturnedOnPurpose(logging.Filter):

@@ -300,7 +300,7 @@ def _file_row(
     row = {
         "period": period_date(period),
         "source": summary.source,
-        "file_name": received.delivered if received else summary.file,
+        "file_name": received.name if received else summary.file,
         "sha256": received.sha256 if received else None,
         "size_bytes": received.size if received else None,
         "received_at": dt.datetime.fromisoformat(received.received_at) if received else None,

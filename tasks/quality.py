@@ -115,10 +115,10 @@ def check_marts(
         regions = con.sql(check_sql("extract_regions"), params={"period": day}).pl()
     previous_day = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     previous = None
-    con = read_only(warehouse)
-    if con is not None:
-        with con:
-            previous = con.sql(
+    reader = read_only(warehouse)
+    if reader is not None:
+        with reader:
+            previous = reader.sql(
                 "select * from marts.coverage where period = $period",
                 params={"period": previous_day},
             ).pl()

@@ -56,10 +56,10 @@ def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def duckdb_config(path: Path) -> dict[str, str]:
+def duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
     """Bounded memory: DuckDB spills to a folder beside the file rather than grow with the
     input (``JKN_DUCKDB_MEMORY_LIMIT``, default 1.5GB; ``JKN_DUCKDB_THREADS``, default all)."""
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": os.environ.get("JKN_DUCKDB_MEMORY_LIMIT", "1.5GB"),
         "temp_directory": str(path.with_name(f"{path.stem}.tmp")),
         "preserve_insertion_order": "false",
@@ -82,7 +82,7 @@ def connect(
     # files holding personal data — the database, its WAL, its spill folder — are created
     # owner-only: the umask holds for as long as the connection may write them
     previous_umask = os.umask(0o077) if private else None
-    Path(config["temp_directory"]).mkdir(mode=0o700 if private else 0o777, exist_ok=True)
+    Path(str(config["temp_directory"])).mkdir(mode=0o700 if private else 0o777, exist_ok=True)
     con = duckdb.connect(str(path), config=config)
     try:
         if private:

@@ -42,7 +42,7 @@ def publish_period(warehouse: Path, period: dt.date, marts: dict[str, pl.DataFra
     for stale in (target, target.with_name(target.name + ".wal")):
         stale.unlink(missing_ok=True)
     config = duckdb_config(warehouse)
-    Path(config["temp_directory"]).mkdir(exist_ok=True)
+    Path(str(config["temp_directory"])).mkdir(exist_ok=True)
     con = duckdb.connect(config=config)
     try:
         con.execute(f"attach '{target}' as nxt (storage_version '{STORAGE_VERSION}')")

@@ -58,7 +58,15 @@ def _plans(options: GenerateOptions) -> list[RegionPlan]:
     ]
 
 
-def _build_bpjs(persons, plans, seed, rates, end, all_niks, link=None):
+def _build_bpjs(
+    persons: pl.DataFrame,
+    plans: list[RegionPlan],
+    seed: int,
+    rates: DefectRates,
+    end: int,
+    all_niks: pl.Series,
+    link: _Linkage | None = None,
+) -> tuple[pl.DataFrame, list[sources.RegionCards]]:
     n_copies = {p.code: round(rates.noka_duplicate_in_file * p.registered) for p in plans}
     region_cards = sources.plan_cards(
         persons, plans, seed, n_copies, link.rates.migrant_duplicates if link else 0.0
@@ -150,7 +158,9 @@ def _bridge(bpjs: pl.DataFrame) -> pl.Series:
     return frame.select(cat.alias("bridge_category")).to_series()
 
 
-def _build_dukcapil(persons, rates, seed, end, all_niks):
+def _build_dukcapil(
+    persons: pl.DataFrame, rates: DefectRates, seed: int, end: int, all_niks: pl.Series
+) -> pl.DataFrame:
     duk = (
         persons.filter(pl.col("kind") != "migrant")
         .sort("village", "no_kk", "role", "person_id")
@@ -172,7 +182,15 @@ def _build_dukcapil(persons, rates, seed, end, all_niks):
     return duk.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
 
 
-def _build_dinsos(persons, bpjs, rates, seed, end, all_niks, link=None):
+def _build_dinsos(
+    persons: pl.DataFrame,
+    bpjs: pl.DataFrame,
+    rates: DefectRates,
+    seed: int,
+    end: int,
+    all_niks: pl.Series,
+    link: _Linkage | None = None,
+) -> pl.DataFrame:
     rng = rng_for(seed, "dinsos")
     base = bpjs.filter(~pl.col("defects").list.contains("noka_duplicate_in_file"))
     seg = pl.col("seg_idx")
@@ -278,7 +296,7 @@ def _choose_formats(options: GenerateOptions, counts: dict[str, int]) -> tuple[d
     return chosen, notes
 
 
-def _figures(plans, duk, bpjs) -> dict:
+def _figures(plans: list[RegionPlan], duk: pl.DataFrame, bpjs: pl.DataFrame) -> dict:
     out = {}
     for plan in plans:
         code = plan.code

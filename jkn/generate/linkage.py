@@ -120,8 +120,8 @@ def name_variant(name: str, u0: float, u1: float, u2: float, u3: float) -> str:
     elif method == "spelling":
         pairs = [(a, b) for a, b in OLD_SPELLINGS if a in name]
         a, b = pairs[int(u1 * len(pairs))]
-        spots = [m.start() for m in re.finditer(a, name)]
-        start = spots[int(u2 * len(spots))]
+        starts = [m.start() for m in re.finditer(a, name)]
+        start = starts[int(u2 * len(starts))]
         out = name[:start] + b + name[start + len(a) :]
     if out == name or not out.strip():
         out = _typo(name, u1, u2, u3)
@@ -376,15 +376,15 @@ def identity_noise(
     can_swap = (day <= 12) & (month <= 12) & (day != month)
     new["dob_swap"] = dob_noise & prefer_swap & can_swap
     new["dob_typo"] = dob_noise & ~new["dob_swap"]
-    dt = pl.col(dob_col).cast(pl.Int32).cast(pl.Date)
-    swapped = pl.date(dt.dt.year(), dt.dt.day(), dt.dt.month()).cast(pl.Int32).cast(pl.Int64)
-    typo = pl.col(dob_col) + pl.Series(sign)
-    typo = pl.when(typo > end).then(pl.col(dob_col) - 1).otherwise(typo)
+    dob = pl.col(dob_col).cast(pl.Int32).cast(pl.Date)
+    swapped = pl.date(dob.dt.year(), dob.dt.day(), dob.dt.month()).cast(pl.Int32).cast(pl.Int64)
+    shifted = pl.col(dob_col) + pl.Series(sign)
+    shifted = pl.when(shifted > end).then(pl.col(dob_col) - 1).otherwise(shifted)
     out = out.with_columns(
         pl.when(pl.Series(new["dob_swap"]))
         .then(swapped)
         .when(pl.Series(new["dob_typo"]))
-        .then(typo)
+        .then(shifted)
         .otherwise(pl.col(dob_col))
         .alias(dob_col)
     )

@@ -147,7 +147,11 @@ def _pick(values: list[str], idx: np.ndarray) -> pl.Series:
 
 
 def _names(
-    sex_female: np.ndarray, fam: np.ndarray, role: np.ndarray, province: str, rng
+    sex_female: np.ndarray,
+    fam: np.ndarray,
+    role: np.ndarray,
+    province: str,
+    rng: np.random.Generator,
 ) -> pl.Series:
     """Upper-case Indonesian names with regional flavour, 1-4 parts."""
     data = name_data()

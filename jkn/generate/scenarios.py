@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jkn.generate.model import DEFAULT_MIX, GenerateOptions, GenerationResult, RegionPlan
 from jkn.generate.population import exact_population
+from jkn.generate.writer import Progress
 
 DEFAULT_SEED = 20261124
 
@@ -130,12 +131,18 @@ def scenario_options(
 
 
 def generate_scenario(
-    name: str, landing: Path, scale: float = 1.0, seed: int = DEFAULT_SEED, **kwargs
+    name: str,
+    landing: Path,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    *,
+    messy: bool = True,
+    linkage: bool = False,
+    progress: Progress | None = None,
 ) -> GenerationResult:
     """Generate a named scenario (see ``SCENARIOS``) at ``scale`` under ``landing``."""
     from jkn.generate.core import generate
 
-    messy = kwargs.pop("messy", True)
     options = scenario_options(name, scale, seed, messy)
-    options.linkage = kwargs.pop("linkage", False)
-    return generate(options, Path(landing), **kwargs)
+    options.linkage = linkage
+    return generate(options, Path(landing), progress)

@@ -81,7 +81,7 @@ def plan_cards(
     seed: int,
     n_copies: dict[str, int],
     migrant_duplicates: float = 0.0,
-):
+) -> list[RegionCards]:
     """Decide every card (person, segment, region, card kind) so the plans' counts are exact.
 
     ``migrant_duplicates`` (linkage preset) gives that share of the further cards to persons
@@ -238,7 +238,9 @@ def assign_status(
     return flag
 
 
-def status_columns(cards: pl.DataFrame, active: np.ndarray, end: int, rng) -> pl.DataFrame:
+def status_columns(
+    cards: pl.DataFrame, active: np.ndarray, end: int, rng: np.random.Generator
+) -> pl.DataFrame:
     """STATUS_PESERTA, KET_NONAKTIF, BULAN_TUNGGAKAN, KELAS, KODE_FASKES, TMT, relationship."""
     n = cards.height
     seg = cards["seg_idx"].to_numpy()

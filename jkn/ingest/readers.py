@@ -603,7 +603,7 @@ def read_csv(
     else:
         good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
         lines = pl.Series(LINE, good, dtype=pl.Int64)
-    last_rejected = int(rejects[LINE].max()) if rejects.height else 0  # type: ignore[arg-type]
+    last_rejected = int(rejects[LINE].max()) if rejects.height else 0
     if last_rejected >= last_line and not scan.ends_with_newline:
         raise ExtractError(
             file=file,

@@ -391,6 +391,7 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
         suite_name = validation.suite_name
         for r in validation.results:
             config = r.expectation_config
+            assert config is not None  # every result of a checkpoint names its expectation
             column = config.kwargs.get("column")
             severity, meaning = meanings.get(
                 (suite_name, config.type, column), ("error", config.type)
