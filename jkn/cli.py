@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect is imported)
-from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE
+from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE, quiet_prefect, secret
 
 app = typer.Typer(
     help="jkn-uhc: monthly JKN coverage and activity from Dukcapil, Dinas Sosial and BPJS "
@@ -173,11 +173,9 @@ def demo_command(
     full: Annotated[bool, typer.Option(help="full size (millions of rows; minutes)")] = False,
 ) -> None:
     """Generate the five seed scenarios, run the monthly flow on each, print the results."""
-    import os
-
     from jkn.generate import SCENARIOS, generate_scenario
 
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo shows its own tables
+    quiet_prefect()  # the demo shows its own tables
     from jkn.report import demo_summary_table, read_uhc_summary, uhc_tables
 
     size = 1.0 if full else scale
@@ -283,9 +281,7 @@ app.add_typer(alerts_app, name="alerts")
 
 def _secret(variable: str) -> str:
     """A secret from the environment (never from argv, which other users can read in ps)."""
-    import os
-
-    value = os.environ.get(variable)
+    value = secret(variable)
     if not value:
         console.print(f"[red]{variable} is not set[/red]")
         raise typer.Exit(code=2)

@@ -13,13 +13,15 @@ import os
 import signal
 import time
 
-ENV = "JKN_FAILPOINT"
-PAUSE_ENV = "JKN_PAUSEPOINT"
+from jkn.settings import env_name, settings
+
+ENV = env_name("failpoint")
+PAUSE_ENV = env_name("pausepoint")
 
 
 def failpoint(name: str) -> None:
-    if os.environ.get(ENV) == name:
+    if settings().failpoint == name:
         os.kill(os.getpid(), signal.SIGKILL)
-    point, _, seconds = os.environ.get(PAUSE_ENV, "").rpartition("=")
+    point, _, seconds = (settings().pausepoint or "").rpartition("=")
     if point == name:
         time.sleep(float(seconds))

@@ -8,8 +8,9 @@ worker processes, or on an existing cluster's scheduler.
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from jkn.settings import set_for_child_processes
 
 
 def expose_api_to_workers() -> str:
@@ -29,7 +30,7 @@ def expose_api_to_workers() -> str:
         server = SubprocessASGIServer()  # the same instance Prefect's client would start
         server.start()
         url = server.api_url
-    os.environ["PREFECT_API_URL"] = url
+    set_for_child_processes("PREFECT_API_URL", url)
     return url
 
 

@@ -4,18 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ENV = "JKN_TIMELINE"
+from jkn.settings import env_name, settings
+
+ENV = env_name("timeline")
 
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    path = os.environ.get(ENV)
+    path = settings().timeline
     start = time.time()
     try:
         yield

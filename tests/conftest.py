@@ -102,6 +102,17 @@ def rows_of(source: str, *changes: dict[str, str]) -> list[dict[str, str]]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the JKN_* environment afresh (jkn.settings reads it once a process); a
+    test that changes it midway calls ``settings.cache_clear()`` itself."""
+    from jkn.settings import settings
+
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """One Prefect test harness for the whole session (entering it costs ~12 s)."""

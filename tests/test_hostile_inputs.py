@@ -1246,10 +1246,13 @@ def test_every_case_says_why_and_the_families_are_covered() -> None:
 
 def test_the_fetch_timeout_is_the_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     from jkn.ingest import landing
+    from jkn.settings import settings
 
     monkeypatch.delenv(FETCH_TIMEOUT_ENV, raising=False)
+    settings.cache_clear()
     assert landing.fetch_timeout() == landing.DEFAULT_FETCH_TIMEOUT_S
     monkeypatch.setenv(FETCH_TIMEOUT_ENV, "2.5")
+    settings.cache_clear()
     options = landing._storage_options("http://127.0.0.1:1/x.csv")
     limits = options["client_kwargs"]["timeout"]
     assert (limits.sock_connect, limits.sock_read, limits.total) == (2.5, 2.5, None)

@@ -343,7 +343,10 @@ def test_when_where_records_start_cannot_be_told_numbers_count_records(
 def test_one_setting_bounds_what_xlsx_and_parquet_inflate_to(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from jkn.settings import settings
+
     monkeypatch.delenv(readers.MAX_INFLATED_ENV, raising=False)
+    settings.cache_clear()
     assert readers.max_inflated_bytes() == readers.DEFAULT_MAX_INFLATED_BYTES == 1024**3
     parquet = tmp_path / "bpjs_membership.parquet"
     pl.DataFrame(rows_of(SOURCE, {}, {})).write_parquet(parquet)
@@ -352,6 +355,7 @@ def test_one_setting_bounds_what_xlsx_and_parquet_inflate_to(
     workbook.add_worksheet("Peserta").write_row(0, 0, list(VALID_ROWS[SOURCE]))
     workbook.close()
     monkeypatch.setenv(readers.MAX_INFLATED_ENV, "0.0001")  # about 100 bytes
+    settings.cache_clear()
     for path, check in ((parquet, "parquet_size_bounded"), (xlsx, "xlsx_size_bounded")):
         error = failure(path, tmp_path)
         assert error.check == check and readers.MAX_INFLATED_ENV in str(error), error

@@ -177,9 +177,13 @@ def test_validating_in_slices_gives_the_same_outcome_as_at_once(
     rows[3][key] = rows[0][key]  # repeat in the same slice of 3
     rows[6][key] = rows[2][key]  # repeat two slices later
     rows[5][key] = rows[3][key]  # a repeat of a repeat
+    from jkn.settings import settings
+
     monkeypatch.setenv("JKN_VALIDATE_CHUNK_ROWS", "1000000")
+    settings.cache_clear()
     whole = validate_rows(tmp_path / "whole", source, rows)
     monkeypatch.setenv("JKN_VALIDATE_CHUNK_ROWS", "3")
+    settings.cache_clear()
     sliced = validate_rows(tmp_path / "sliced", source, rows)
 
     assert sliced.staged.equals(whole.staged)

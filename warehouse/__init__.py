@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jkn.settings import settings
+
 SQL_DIR = Path(__file__).parent / "sql"
 RESTRICTED_LAYERS = ("staging", "audit", "intermediate", "lists")
 
@@ -60,11 +62,11 @@ def duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]
     """Bounded memory: DuckDB spills to a folder beside the file rather than grow with the
     input (``JKN_DUCKDB_MEMORY_LIMIT``, default 1.5GB; ``JKN_DUCKDB_THREADS``, default all)."""
     config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": os.environ.get("JKN_DUCKDB_MEMORY_LIMIT", "1.5GB"),
+        "memory_limit": settings().duckdb_memory_limit,
         "temp_directory": str(path.with_name(f"{path.stem}.tmp")),
         "preserve_insertion_order": "false",
     }
-    if threads := os.environ.get("JKN_DUCKDB_THREADS"):
+    if threads := settings().duckdb_threads:
         config["threads"] = threads
     return config
 

@@ -24,9 +24,8 @@ import duckdb
 import polars as pl
 
 from jkn.faults import failpoint
+from jkn.settings import settings
 from warehouse import apply_layer, duckdb_config
-
-STORAGE_VERSION = os.environ.get("JKN_STORAGE_VERSION", "v1.0.0")
 
 
 def next_path(warehouse: Path) -> Path:
@@ -45,7 +44,7 @@ def publish_period(warehouse: Path, period: dt.date, marts: dict[str, pl.DataFra
     Path(str(config["temp_directory"])).mkdir(exist_ok=True)
     con = duckdb.connect(config=config)
     try:
-        con.execute(f"attach '{target}' as nxt (storage_version '{STORAGE_VERSION}')")
+        con.execute(f"attach '{target}' as nxt (storage_version '{settings().storage_version}')")
         con.execute("use nxt")
         apply_layer(con, "marts")
         if warehouse.exists():

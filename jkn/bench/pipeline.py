@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import threading
@@ -150,6 +149,7 @@ def pipeline(landing: Path, warehouse: Path) -> None:
 
 def measure(workdir: Path, persons: int) -> SizeResult:
     from jkn.generate import GenerateOptions, generate
+    from jkn.settings import child_environment
 
     root = workdir / f"{persons}"
     landing = root / "landing"
@@ -159,7 +159,7 @@ def measure(workdir: Path, persons: int) -> SizeResult:
         )
         generate(options, landing)
     rows = sum(_lines(landing / PERIOD / f"{s}.csv") for s in CSV_ONLY)
-    env = dict(os.environ)
+    env = child_environment()
     me = [sys.executable, "-m", "jkn.bench.pipeline"]
 
     bare_seconds, bare_samples = run_sampled(

@@ -30,13 +30,13 @@ import fsspec
 
 from jkn.ingest.errors import ExtractError, SourceChangedError
 from jkn.ingest.readers import html_page_error, is_html_page
-from jkn.settings import EXTENSIONS, PERIOD_PATTERN, SOURCES
+from jkn.settings import EXTENSIONS, PERIOD_PATTERN, SOURCES, Settings, env_name, settings
 
 log = logging.getLogger(__name__)
 _CHUNK = 8 * 1024 * 1024
 
-FETCH_TIMEOUT_ENV = "JKN_FETCH_TIMEOUT_S"
-DEFAULT_FETCH_TIMEOUT_S = 60.0
+FETCH_TIMEOUT_ENV = env_name("fetch_timeout_s")
+DEFAULT_FETCH_TIMEOUT_S = Settings.model_fields["fetch_timeout_s"].default
 
 
 def fetch_timeout() -> float:
@@ -45,7 +45,7 @@ def fetch_timeout() -> float:
     the bound is set. A server that stalls fails the fetch with a transport error (the flow
     retries it, then fails the source) instead of hanging the run; a large file that keeps
     arriving is never cut off, however long it takes."""
-    return float(os.environ.get(FETCH_TIMEOUT_ENV, DEFAULT_FETCH_TIMEOUT_S))
+    return settings().fetch_timeout_s
 
 
 def _protocols(where: str | fsspec.AbstractFileSystem) -> set[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 import threading
 import unicodedata
@@ -33,6 +32,7 @@ import polars as pl
 import yaml
 
 from jkn.ingest.errors import ExtractError
+from jkn.settings import Settings, env_name, settings
 
 LINE = "__line"
 _CHUNK = 16 * 1024 * 1024
@@ -43,8 +43,8 @@ MAX_HEADER_CHARS = 1_000_000
 # Decompression-bomb limits for XLSX and Parquet, in one place (see max_inflated_bytes): what
 # a compressed file may inflate to when read, and how many times its compressed size a zip part
 # over 1 MiB may inflate (real sheets: 5-30x; bombs: ~1000x).
-MAX_INFLATED_ENV = "JKN_MAX_INFLATED_MIB"
-DEFAULT_MAX_INFLATED_BYTES = 1024**3
+MAX_INFLATED_ENV = env_name("max_inflated_mib")
+DEFAULT_MAX_INFLATED_BYTES = int(Settings.model_fields["max_inflated_mib"].default * 2**20)
 MAX_COMPRESSION_RATIO = 100
 # A text cell of the frame read from Parquet takes polars' 16-byte view before any text: a
 # column of a billion empty cells compresses to nothing and still takes 16 GB.
@@ -57,8 +57,7 @@ def max_inflated_bytes() -> int:
     to more in all, or a Parquet file whose contract columns decode to more (their pages'
     uncompressed bytes, or :data:`_CELL_BYTES` per cell), is refused before it is read, since
     fastexcel inflates a whole sheet into memory and polars a whole column. The one setting."""
-    mib = os.environ.get(MAX_INFLATED_ENV)
-    return int(float(mib) * 2**20) if mib else DEFAULT_MAX_INFLATED_BYTES
+    return int(settings().max_inflated_mib * 2**20)
 
 
 @dataclass

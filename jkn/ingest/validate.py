@@ -9,13 +9,13 @@ otherwise. Rows the CSV parser could not split are quarantined too. Nothing is d
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 import pandera.errors
 import polars as pl
 
 from jkn.ingest.readers import LINE, RawExtract
+from jkn.settings import settings
 from schemas import SourceSchema
 from schemas.common import PERIOD_END
 
@@ -67,7 +67,7 @@ def chunk_rows() -> int:
     """Rows validated at a time (``JKN_VALIDATE_CHUNK_ROWS``, default 250,000): pandera's
     working memory grows with the rows it checks at once, so a file is checked in slices and
     peak memory stays flat however large the extract."""
-    return max(1, int(os.environ.get("JKN_VALIDATE_CHUNK_ROWS", "250000")))
+    return settings().validate_chunk_rows
 
 
 def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> ValidationResult:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+import jkn.settings  # noqa: F401  (Great Expectations analytics off before it is imported)
 
 Severity = Literal["error", "warning"]
 
