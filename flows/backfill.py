@@ -15,36 +15,21 @@ from pydantic import BaseModel, Field
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from flows.monthly_refresh import (
-    PeriodError,
     RefreshParameters,
     RunSettings,
     alert_target,
-    check_month,
     failed_state,
     monthly_refresh,
 )
 from jkn import states
 from jkn.alerts import AlertsMisconfigured
 from jkn.ingest.errors import ExtractError
+from jkn.periods import PeriodError, months
 from jkn.settings import SOURCES, restricted_path, store_path
 from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks import run_logger
 from tasks.ingest import fetch_extract
 from warehouse import RESTRICTED_LAYERS, connect, period_date
-
-
-def months(start: str, end: str) -> list[str]:
-    """Every month from start to end (YYYY-MM, inclusive), oldest first."""
-    check_month(start)
-    check_month(end)
-    if start > end:
-        raise PeriodError(f"start {start} is after end {end}: give the older month first")
-    year, month = map(int, start.split("-"))
-    out = []
-    while f"{year:04d}-{month:02d}" <= end:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 class BackfillSummary(BaseModel):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import sys
 import threading
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow
 from prefect.runtime import deployment, flow_run
@@ -20,8 +18,9 @@ from jkn.alerts import ALERT_BLOCK_ENV, Alert, AlertsMisconfigured, load_notifie
 from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.lock import RefreshRunning, refresh_lock
+from jkn.periods import PeriodError, check_month, previous_month
 from jkn.quality import CheckpointReport, QualitySettings
-from jkn.settings import PERIOD_PATTERN, SOURCES, store_path
+from jkn.settings import SOURCES, store_path
 from jkn.timeline import stage
 from tasks import run_logger
 from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
@@ -34,30 +33,6 @@ from tasks.quality import (
     source_alerts,
 )
 from warehouse.build import BuiltPeriod
-
-
-def previous_month(today: dt.date | None = None) -> str:
-    """``YYYY-MM`` of the month before ``today`` (default: today in Asia/Jakarta)."""
-    today = today or dt.datetime.now(ZoneInfo("Asia/Jakarta")).date()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    return f"{last:%Y-%m}"
-
-
-class PeriodError(ValueError):
-    """A period that is not a month ``YYYY-MM`` that has begun."""
-
-
-def check_month(value: str) -> str:
-    """``value`` if it is a month ``YYYY-MM``; a :class:`PeriodError` naming it otherwise."""
-    if not PERIOD_PATTERN.fullmatch(value):
-        raise PeriodError(f"period must be a month written YYYY-MM, e.g. 2025-05; got {value!r}")
-    this_month = f"{dt.datetime.now(ZoneInfo('Asia/Jakarta')).date():%Y-%m}"
-    if value > this_month:
-        raise PeriodError(
-            f"period {value} is in the future (this month is {this_month}): an extract "
-            "describes a month that has begun"
-        )
-    return value
 
 
 class RunSettings(BaseModel):

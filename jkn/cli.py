@@ -458,8 +458,8 @@ def lists_export(
     region: Annotated[str | None, typer.Option(help="one kab/kota, e.g. 16.08")] = None,
 ) -> None:
     """Export one list for officers: formula injection neutralised, file owner-only."""
-    from flows.monthly_refresh import PeriodError, check_month
     from jkn.exports import ExportError, export_list
+    from jkn.periods import PeriodError, check_month
 
     try:
         rows = export_list(warehouse, name, check_month(period), out, region)
@@ -483,9 +483,10 @@ def backfill_command(
     ] = None,
 ) -> None:
     """Refresh a range of months oldest first, skipping those unchanged since published."""
-    from flows.backfill import BackfillFailed, backfill, months
-    from flows.monthly_refresh import PeriodError, RunSettings
+    from flows.backfill import BackfillFailed, backfill
+    from flows.monthly_refresh import RunSettings
     from jkn.alerts import AlertsMisconfigured
+    from jkn.periods import PeriodError, months
 
     try:
         months(start, end)

@@ -10,7 +10,6 @@ run is a field of :class:`Settings`, typed and checked, read once per process by
 from __future__ import annotations
 
 import os
-import re
 from functools import cache
 from pathlib import Path
 
@@ -109,8 +108,6 @@ def quiet_prefect() -> None:
 
 
 SOURCES: tuple[str, ...] = ("dukcapil", "dinsos_pbi", "bpjs_membership")
-# A period is a month written YYYY-MM in ASCII digits (``\d`` would take Arabic-Indic ones too)
-PERIOD_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 EXTENSIONS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 
 DEFAULT_WAREHOUSE = Path("data/jkn.duckdb")

@@ -7,7 +7,6 @@ artifacts from the same.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +14,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from jkn.alerts import Alert, AlertsMisconfigured, deliver, load_notifier
+from jkn.periods import first_day, month_before
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root, run_checkpoint
 from jkn.settings import restricted_path
 from jkn.timeline import stage
@@ -113,7 +113,7 @@ def check_marts(
     day = period_date(period)
     with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
         regions = con.sql(check_sql("extract_regions"), params={"period": day}).pl()
-    previous_day = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    previous_day = first_day(month_before(period))
     previous = None
     reader = read_only(warehouse)
     if reader is not None:

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from flows.monthly_refresh import RefreshParameters, previous_month
+from flows.monthly_refresh import RefreshParameters
+from jkn.periods import previous_month
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,21 @@ def test_parameters_are_typed() -> None:
     params = RefreshParameters(period="2024-07", landing="s3://bucket/jkn", warehouse="w.duckdb")
     assert params.warehouse.name == "w.duckdb"
     assert params.accept_redelivery is False
+
+
+def test_period_arithmetic_has_one_home() -> None:
+    from jkn.periods import PeriodError, first_day, last_day, month_before, months
+
+    assert first_day("2024-02") == dt.date(2024, 2, 1)
+    assert [last_day(p) for p in ("2024-02", "2023-02", "2024-12")] == [
+        dt.date(2024, 2, 29),
+        dt.date(2023, 2, 28),
+        dt.date(2024, 12, 31),
+    ]
+    assert month_before("2025-01") == "2024-12"
+    assert months("2024-11", "2025-02") == ["2024-11", "2024-12", "2025-01", "2025-02"]
+    assert months("2025-05", "2025-05") == ["2025-05"]
+    with pytest.raises(PeriodError, match="give the older month first"):
+        months("2025-05", "2025-04")
+    with pytest.raises(PeriodError, match="YYYY-MM"):
+        months("٢٠٢٥-05", "2025-06")  # Arabic-Indic digits are not a period

@@ -7,7 +7,6 @@ each file with a header naming the table, its grain and its columns.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jkn.periods import first_day as period_date  # noqa: F401  (re-exported)
 from jkn.settings import settings
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -114,8 +114,3 @@ def replace_slice(
             con.execute(f"insert into {table} by name select * from _incoming")
         finally:
             con.unregister("_incoming")
-
-
-def period_date(period: str) -> dt.date:
-    """``YYYY-MM`` → the first day of that month (how every table stores ``period``)."""
-    return dt.date.fromisoformat(f"{period}-01")

@@ -29,9 +29,9 @@ from jkn.generate.population import (
     assign_identifiers,
     build_region_persons,
     days,
-    period_end,
     plan_for,
 )
+from jkn.periods import last_day
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def generate(
     landing = Path(landing)
     plans = _plans(options)
     rates = options.rates if options.messy else DefectRates().scaled(0.0)
-    end = days(period_end(options.period))
+    end = days(last_day(options.period))
     step = progress or (lambda *_: None)
 
     step("persons", 0, 1)

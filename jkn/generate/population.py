@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from jkn.generate.model import DEFAULT_MIX, RegionPlan, rng_for, vocab
+from jkn.periods import last_day
 from jkn.reference import regions
 
 KINDS = ("resident", "dead", "moved", "migrant")
@@ -40,13 +41,6 @@ def name_data() -> dict:
 def days(d: date) -> int:
     """Days since 1970-01-01."""
     return (d - EPOCH).days
-
-
-def period_end(period: str) -> date:
-    """Last day of a ``YYYY-MM`` period."""
-    year, month = (int(p) for p in period.split("-"))
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
 
 
 @dataclass(frozen=True)
@@ -232,7 +226,7 @@ def build_region_persons(
     n_dead = max(round(mix["dead_persons"] * pop), round(mix["deceased"] * pop))
     n_moved = max(round(mix["moved_persons"] * pop), round(mix["moved_out"] * pop))
     n_migrant = round(mix["not_in_population"] * pop)
-    end = days(period_end(period))
+    end = days(last_day(period))
 
     parts = []
     for group, n in (("dukcapil", pop + n_dead + n_moved), ("migrant", n_migrant)):

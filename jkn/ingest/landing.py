@@ -30,7 +30,8 @@ import fsspec
 
 from jkn.ingest.errors import ExtractError, SourceChangedError
 from jkn.ingest.readers import html_page_error, is_html_page
-from jkn.settings import EXTENSIONS, PERIOD_PATTERN, SOURCES, Settings, env_name, settings
+from jkn.periods import PERIOD_PATTERN
+from jkn.settings import EXTENSIONS, SOURCES, Settings, env_name, settings
 
 log = logging.getLogger(__name__)
 _CHUNK = 8 * 1024 * 1024

@@ -8,13 +8,13 @@ otherwise. Rows the CSV parser could not split are quarantined too. Nothing is d
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandera.errors
 import polars as pl
 
 from jkn.ingest.readers import LINE, RawExtract
+from jkn.periods import last_day
 from jkn.settings import settings
 from schemas import SourceSchema
 from schemas.common import PERIOD_END
@@ -51,13 +51,6 @@ class RowConservationError(AssertionError):
     """Rows received and rows accounted for differ: a defect in the pipeline, never in data."""
 
 
-def period_end(period: str) -> dt.date:
-    """Last day of a ``YYYY-MM`` period."""
-    first = dt.date.fromisoformat(f"{period}-01")
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
 def check_names(schema: SourceSchema) -> list[str]:
     """Names of every row check the source's model runs."""
     return [check.name for check in schema.model.to_schema().checks]
@@ -76,9 +69,7 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
     Checks that look across rows (a key's repeats) are computed over the whole file first;
     then the rows are parsed and checked in slices of :func:`chunk_rows`.
     """
-    frame = raw.frame.with_row_index(_POS).with_columns(
-        pl.lit(period_end(period)).alias(PERIOD_END)
-    )
+    frame = raw.frame.with_row_index(_POS).with_columns(pl.lit(last_day(period)).alias(PERIOD_END))
     frame = frame.with_columns(
         frame.lazy().with_columns(schema.parse()).select(schema.file_level()).collect()
     )
