@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from jkn import states
-from jkn.alerts import ALERT_BLOCK_ENV, Alert, AlertsMisconfigured, load_notifier
+from jkn.alerts import (
+    ALERT_BLOCK_ENV,
+    REDEPLOY_HINT,
+    Alert,
+    AlertsMisconfigured,
+    load_notifier,
+)
 from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.lock import RefreshRunning, refresh_lock
@@ -178,8 +184,7 @@ def alert_target(params: RunSettings) -> str | None:
         if deployment.get_id() or flow_run.get_parent_deployment_id():
             raise AlertsMisconfigured(
                 "this deployment has no alert block, so its failures would reach no one. "
-                f"Export {ALERT_BLOCK_ENV}=<type-slug>/<name> (as printed by `jkn alerts "
-                "webhook|slack|email`) and run `prefect --no-prompt deploy --all` again."
+                + REDEPLOY_HINT
             )
         run_logger().warning(
             "no alert block given: alerts of this run go to its log and terminal only"

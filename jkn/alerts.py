@@ -26,6 +26,8 @@ from typing import Literal, Protocol, cast
 
 from pydantic import BaseModel, Field
 
+from jkn.settings import prefect_server
+
 
 class Notifier(Protocol):
     """A Prefect notification block as this module uses it: its concrete classes send
@@ -40,6 +42,10 @@ ALERT_BLOCK_ENV = "JKN_ALERT_BLOCK"
 # Prefect's rule for block type slugs and block names: lowercase letters, digits and dashes
 _REFERENCE = re.compile(r"[a-z0-9-]+/[a-z0-9-]+")
 EXAMPLE_REFERENCE = "custom-webhook/jkn-alerts"
+REDEPLOY_HINT = (
+    f"Export {ALERT_BLOCK_ENV}=<type-slug>/<name> (as printed by `jkn alerts "
+    "webhook|slack|email`) and run `prefect --no-prompt deploy --all` again."
+)
 
 log = logging.getLogger("jkn.alerts")
 
@@ -68,8 +74,7 @@ def check_reference(value: str) -> str:
     if "{{" in value:
         raise AlertsMisconfigured(
             f"alert_block is {value!r}: {ALERT_BLOCK_ENV} was not set when the deployment was "
-            f"deployed. Export {ALERT_BLOCK_ENV}=<type-slug>/<name> (as printed by `jkn alerts "
-            "webhook|slack|email`) and run `prefect --no-prompt deploy --all` again."
+            f"deployed. {REDEPLOY_HINT}"
         )
     if not _REFERENCE.fullmatch(value):
         hint = f" (did you mean custom-webhook/{value}?)" if "/" not in value else ""
@@ -86,10 +91,9 @@ def load_notifier(reference: str) -> Notifier:
     :class:`AlertsMisconfigured` (never a traceback's worth of text) when it cannot be used."""
     from prefect.blocks.abstract import NotificationBlock
     from prefect.blocks.core import Block
-    from prefect.settings import get_current_settings
 
     check_reference(reference)
-    server = get_current_settings().api.url or "a temporary local server (PREFECT_API_URL unset)"
+    server = prefect_server() or "a temporary local server (PREFECT_API_URL unset)"
     try:
         block = Block.load(reference)
     except ValueError:

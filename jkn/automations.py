@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from jkn.alerts import AlertsMisconfigured, check_reference
+from jkn.settings import prefect_server
+
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient
     from prefect.events.schemas.automations import AutomationCore
@@ -38,8 +41,6 @@ def default_path() -> Path:
 
 def parse_reference(reference: str) -> tuple[str, str]:
     """``(block_type_slug, block_name)`` of ``'<block-type-slug>/<block-name>'``."""
-    from jkn.alerts import AlertsMisconfigured, check_reference
-
     try:
         slug, name = check_reference(reference.strip()).split("/")
     except AlertsMisconfigured as error:
@@ -107,7 +108,7 @@ def resolve_block(client: SyncPrefectClient, reference: str) -> UUID:
         document = client.read_block_document_by_name(name, slug, include_secrets=False)
     except ObjectNotFound:
         raise AutomationsError(
-            f"no block {slug}/{name} on the Prefect server at {_api_url()}. Create it there "
+            f"no block {slug}/{name} on the Prefect server at {prefect_server()}. Create it there "
             f"with `jkn alerts webhook URL --name {name}` (or `jkn alerts slack|email`), or "
             "correct the reference."
         ) from None
@@ -132,7 +133,7 @@ def apply_automations(block: str, path: Path | None = None) -> list[str]:
 
     path = path or default_path()
     parse_reference(block)  # a malformed reference fails before any network call
-    if not _api_url():
+    if not prefect_server():
         raise AutomationsError(
             "PREFECT_API_URL is not set: point it at the Prefect server the worker uses "
             "(e.g. export PREFECT_API_URL=http://127.0.0.1:4200/api), then apply again."
@@ -156,18 +157,12 @@ def apply_automations(block: str, path: Path | None = None) -> list[str]:
     except (httpx.HTTPStatusError, PrefectHTTPStatusError) as error:
         detail = error.response.text[:500]
         raise AutomationsError(
-            f"the Prefect server at {_api_url()} refused the request "
+            f"the Prefect server at {prefect_server()} refused the request "
             f"({error.response.status_code}): {detail}"
         ) from None
     except httpx.HTTPError as error:
         raise AutomationsError(
-            f"the Prefect server at {_api_url()} could not be reached ({type(error).__name__}). "
-            "Check that it is up and that PREFECT_API_URL is right."
+            f"the Prefect server at {prefect_server()} could not be reached "
+            f"({type(error).__name__}). Check that it is up and that PREFECT_API_URL is right."
         ) from None
     return done
-
-
-def _api_url() -> str | None:
-    from prefect.settings import get_current_settings
-
-    return get_current_settings().api.url

@@ -291,9 +291,9 @@ def _secret(variable: str) -> str:
 def _server() -> str:
     """The Prefect server blocks are saved on; refuses when PREFECT_API_URL is unset (Prefect
     would save into a temporary server that is gone when this command ends)."""
-    from prefect.settings import get_current_settings
+    from jkn.settings import prefect_server
 
-    url = get_current_settings().api.url
+    url = prefect_server()
     if not url:
         raise _refused(
             "PREFECT_API_URL is not set, so there is no Prefect server to save to. Start one "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jkn.settings import set_for_child_processes
+from jkn.settings import prefect_server, set_for_child_processes
 
 
 def expose_api_to_workers() -> str:
@@ -21,9 +21,7 @@ def expose_api_to_workers() -> str:
     ephemeral server this process uses is started now, and its address is put in the
     environment the workers inherit. Returns the address.
     """
-    from prefect.settings import get_current_settings
-
-    url = get_current_settings().api.url
+    url = prefect_server()
     if not url:
         from prefect.server.api.server import SubprocessASGIServer
 

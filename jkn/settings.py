@@ -102,6 +102,14 @@ def child_environment() -> dict[str, str]:
     return dict(os.environ)
 
 
+def prefect_server() -> str | None:
+    """The Prefect API this process talks to (``PREFECT_API_URL``), None when unset (Prefect
+    would then start a temporary server of its own)."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
 def quiet_prefect() -> None:
     """Prefect logs warnings only (a command that prints its own tables)."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
