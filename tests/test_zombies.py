@@ -21,6 +21,7 @@ import json
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -44,14 +45,23 @@ T = TypeVar("T")
 
 
 def _api(stack: Stack, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        stack.env["PREFECT_API_URL"] + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
+    """One call to the server's REST API. A busy SQLite server answers 503 now and then
+    (Prefect's own client retries those); so does this, five times at most."""
+    for attempt in range(5):
+        request = urllib.request.Request(
+            stack.env["PREFECT_API_URL"] + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if error.code not in (502, 503, 504) or attempt == 4:
+                raise
+        time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
 
 
 def _wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: float = 0.5) -> T:
