@@ -14,22 +14,17 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
-from flows.monthly_refresh import (
-    RefreshParameters,
-    RunSettings,
-    alert_target,
-    failed_state,
-    monthly_refresh,
-)
+from flows.monthly_refresh import alert_target, failed_state, monthly_refresh
 from jkn import states
 from jkn.alerts import AlertsMisconfigured
+from jkn.databases import open_restricted
 from jkn.ingest.errors import ExtractError
-from jkn.periods import PeriodError, months
+from jkn.periods import PeriodError, first_day, months
+from jkn.refresh import RefreshParameters, RunSettings
 from jkn.settings import SOURCES, restricted_path, store_path
 from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks import run_logger
 from tasks.ingest import fetch_extract
-from warehouse import RESTRICTED_LAYERS, connect, period_date
 
 
 class BackfillSummary(BaseModel):
@@ -62,13 +57,12 @@ def unchanged(params: RunSettings, period: str) -> bool:
             return False
         files[source] = received.sha256
     now = inputs_fingerprint(code_fingerprint(), files)
-    path = restricted_path(params.warehouse)
-    if not path.exists():
+    if not restricted_path(params.warehouse).exists():
         return False
-    with connect(path, RESTRICTED_LAYERS, private=True) as con:
+    with open_restricted(params.warehouse) as con:
         rows = con.execute(
             "select fingerprint from audit.runs where period = $period",
-            {"period": period_date(period)},
+            {"period": first_day(period)},
         ).fetchall()
     return bool(rows) and rows[0][0] == now
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
 from prefect.runtime import deployment, flow_run
-from pydantic import BaseModel, Field, field_validator
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect does anything)
 from jkn import states
 from jkn.alerts import (
-    ALERT_BLOCK_ENV,
     REDEPLOY_HINT,
     Alert,
     AlertsMisconfigured,
@@ -25,11 +22,12 @@ from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.lock import RefreshRunning, refresh_lock
 from jkn.periods import PeriodError, check_month, previous_month
-from jkn.quality import CheckpointReport, QualitySettings
+from jkn.quality import CheckpointReport
+from jkn.refresh import RefreshParameters, RefreshSummary, RunSettings, SourceSummary
 from jkn.settings import SOURCES, store_path
 from jkn.timeline import stage
 from tasks import run_logger
-from tasks.ingest import SourceSummary, fetch_extract, record_failure, validate_and_stage
+from tasks.ingest import fetch_extract, record_failure, validate_and_stage
 from tasks.marts import build_marts, publish, record_run
 from tasks.quality import (
     check_marts,
@@ -39,83 +37,6 @@ from tasks.quality import (
     source_alerts,
 )
 from warehouse.build import BuiltPeriod
-
-
-class RunSettings(BaseModel):
-    """Where a run reads and writes, and its checks' thresholds (shared by every deployment:
-    ``definitions`` in prefect.yaml)."""
-
-    landing: str = Field(description="landing root: a folder or an fsspec URL")
-    warehouse: Path = Field(description="the warehouse DuckDB file BI tools read")
-    accept_redelivery: bool = Field(
-        default=False,
-        description="take a file redelivered with different bytes for a period already received",
-    )
-    quality: QualitySettings = Field(
-        default_factory=QualitySettings,
-        description="thresholds of the quarantine and marts checks",
-    )
-    fan_out_regions: bool = Field(
-        default=False,
-        description="score the record linkage region by region as separate tasks on the "
-        "flow's task runner (a DaskTaskRunner spreads them over its workers; see "
-        "ARCHITECTURE.md, 'Beyond one machine')",
-    )
-    alert_block: str | None = Field(
-        default=None,
-        description="Prefect notification block for alerts, '<block-type-slug>/<name>' (as "
-        f"`jkn alerts …` prints it; prefect.yaml writes ${ALERT_BLOCK_ENV} of the deploying "
-        "shell into each deployment). A deployment refuses to run without one; a run by hand "
-        "without one only logs its alerts",
-    )
-    alert_warnings: bool = Field(
-        default=True,
-        description="send one short digest of a run's warnings at its end (errors always go "
-        "out at once, one message each)",
-    )
-
-
-class RefreshParameters(RunSettings):
-    """What one monthly run needs to know."""
-
-    period: str | None = Field(
-        default=None,
-        description="the month to refresh, YYYY-MM; empty means the month before today "
-        "(Asia/Jakarta), which is what a schedule early in the month wants",
-    )
-
-    @field_validator("period")
-    @classmethod
-    def _period_is_month(cls, value: str | None) -> str:
-        if value is None:
-            return previous_month()
-        return check_month(value)
-
-
-class RefreshSummary(BaseModel):
-    """What the run did, per source, and whether the period was published."""
-
-    period: str
-    sources: list[SourceSummary]
-    published: bool = False
-    alerts: list[Alert] = Field(default_factory=list)
-    fan_out: dict[str, int] | None = Field(
-        default=None,
-        description="with fan_out_regions: regions whose linkage was scored as tasks, and the "
-        "worker processes that ran them",
-    )
-
-    undelivered: list[str] = Field(
-        default_factory=list, description="why each alert message that did not go out failed"
-    )
-
-    @property
-    def failed(self) -> list[SourceSummary]:
-        return [s for s in self.sources if s.outcome == "failed"]
-
-    @property
-    def errors(self) -> list[Alert]:
-        return [a for a in self.alerts if a.severity == "error"]
 
 
 class RunFailed(RuntimeError):

@@ -1,28 +1,20 @@
 """Names the domain fixes (DOMAIN.md), shared by the generator, the reports and the tests.
 
-The SQL models spell the same lists out; ``tests/test_marts_rules.py`` checks the marts carry
-exactly these, in this order.
+Their one home is ``warehouse/rules`` (``bridge_categories.csv``, ``pbi_categories.csv``,
+``segments.csv``), which the SQL models join as ``ref.*``; these are the same lists read by
+:mod:`jkn.rules`. ``tests/test_marts_rules.py`` checks the marts carry exactly these, in this
+order.
 """
 
 from __future__ import annotations
 
+from jkn import rules
+
 # The coverage bridge, in the order its categories are checked.
-BRIDGE_CATEGORIES: tuple[str, ...] = (
-    "quarantined",
-    "duplicate",
-    "deceased",
-    "moved_out",
-    "domiciled_elsewhere",
-    "not_in_population",
-    "resident",
-)
+BRIDGE_CATEGORIES: tuple[str, ...] = rules.bridge_categories()
 
 # The PBI reconciliation, in the order its categories are checked.
-PBI_CATEGORIES: tuple[str, ...] = (
-    "listed_deceased",
-    "listed_active_pbi",
-    "listed_inactive_pbi",
-    "listed_paying_segment",
-    "listed_not_member",
-    "pbi_not_listed",
-)
+PBI_CATEGORIES: tuple[str, ...] = rules.pbi_categories()
+
+# The current JKN segment codes.
+SEGMENTS: tuple[str, ...] = rules.segments()

@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from jkn.databases import open_restricted_read_only
 from jkn.settings import restricted_path
+from warehouse.build import LISTS  # the lists' names have their one home beside their models
 
-LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
 FORMULA_START = r"^([=+\-@\t\r])"  # a cell a spreadsheet would run as a formula
 
 
@@ -40,7 +41,7 @@ def read_list(warehouse: Path, name: str, period: str, region: str | None = None
     if not path.exists():
         raise ExportError(f"{path}: no restricted file (has a refresh run for this warehouse?)")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = open_restricted_read_only(warehouse)
     except duckdb.IOException:
         raise ExportError(f"{path} is being written by a refresh; export when it ends") from None
     with con:

@@ -6,6 +6,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from jkn import rules
 from schemas.common import (
     PersonRecord,
     _select,
@@ -47,9 +48,9 @@ WARNINGS = frozenset(
         "village_code_known",
     }
 )
-SEGMENTS = ("PBI_APBN", "PBI_APBD", "PPU_PEMERINTAH", "PPU_BU", "PBPU", "BP")
-# Older names BPJS still writes, mapped to the current code (rules as data, see ARCHITECTURE.md).
-SEGMENT_ALIASES = {"PBPU_PEMDA": "PBI_APBD"}
+# The segments and the older names BPJS still writes for them are rules kept as data
+# (warehouse/rules/segments.csv, segment_aliases.csv), read through jkn.rules when a file is
+# validated.
 RELATIONS = ("PESERTA", "SUAMI", "ISTRI", "ANAK", "TAMBAHAN")
 STATUSES = ("AKTIF", "NONAKTIF")
 INACTIVE_REASONS = ("MENUNGGAK", "PBI_DINONAKTIFKAN", "PHK", "MENINGGAL", "LAINNYA")
@@ -69,7 +70,7 @@ def parse() -> list[pl.Expr]:
             village="KODE_WILAYAH",
         ),
         upper("HUBUNGAN_KELUARGA").alias("hubungan_keluarga"),
-        segment.replace(SEGMENT_ALIASES).alias("segmen"),
+        segment.replace(rules.segment_aliases()).alias("segmen"),
         text("KELAS").alias("_kelas_text"),
         text("KELAS").cast(pl.Int8, strict=False).alias("kelas"),
         upper("STATUS_PESERTA").alias("status_peserta"),
@@ -90,7 +91,7 @@ class BpjsMembershipRecord(PersonRecord):
     noka: str = pa.Field(nullable=True, description="card number, 13 digits with leading zeros")
     hubungan_keluarga: str = pa.Field(nullable=True, description="relation to the card holder")
     segmen: str = pa.Field(
-        nullable=True, description="membership segment, current code (PBPU_PEMDA → PBI_APBD)"
+        nullable=True, description="membership segment, current code (an older name read as it)"
     )
     kelas: pl.Int8 = pa.Field(nullable=True, description="care class 1, 2 or 3")
     status_peserta: str = pa.Field(nullable=True, description="AKTIF or NONAKTIF")
@@ -112,8 +113,8 @@ class BpjsMembershipRecord(PersonRecord):
 
     @pa.dataframe_check(name="segment_is_known")
     def segment_is_known(cls, data: PolarsData) -> pl.LazyFrame:
-        """SEGMEN is one of the six JKN segments (or an older name of one)."""
-        return _select(data, pl.col("segmen").is_in(list(SEGMENTS)).fill_null(False))
+        """SEGMEN is one of the JKN segments (or an older name of one; ``segments.csv``)."""
+        return _select(data, pl.col("segmen").is_in(list(rules.segments())).fill_null(False))
 
     @pa.dataframe_check(name="status_is_known")
     def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:

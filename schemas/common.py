@@ -78,14 +78,16 @@ def date_value(column: str) -> pl.Expr:
 
 
 def sex_value(column: str) -> pl.Expr:
-    """``L``/``P`` from ``L``, ``P``, ``LAKI-LAKI`` or ``PEREMPUAN`` (any case); else as given."""
+    """``L``/``P`` from ``L``, ``P``, ``LAKI-LAKI`` or ``PEREMPUAN`` (any case); null for
+    anything else (it does not read as a sex; ``sex_is_known`` quarantines the row, which keeps
+    the value as delivered)."""
     value = upper(column)
     return (
         pl.when(value.is_in(["L", "LAKI-LAKI", "LAKI LAKI"]))
         .then(pl.lit("L"))
         .when(value.is_in(["P", "PEREMPUAN"]))
         .then(pl.lit("P"))
-        .otherwise(value)
+        .otherwise(None)
     )
 
 

@@ -15,38 +15,21 @@ from pathlib import Path
 import polars as pl
 from prefect import task
 from prefect.runtime import task_run
-from pydantic import BaseModel, Field
 
+from jkn.databases import open_restricted
 from jkn.faults import failpoint
 from jkn.ingest.errors import ExtractError
 from jkn.ingest.landing import ReceivedFile, receive_extract
 from jkn.ingest.readers import read_extract
+from jkn.ingest.stage import write_validated
 from jkn.ingest.validate import ValidationResult, validate_extract
+from jkn.periods import first_day
+from jkn.refresh import SourceSummary
 from jkn.settings import restricted_path
 from jkn.version import code_fingerprint
 from schemas import SCHEMAS
 from tasks import run_logger
-from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
-
-
-class SourceSummary(BaseModel):
-    """One source's outcome in one run: counts and check failures, never row content."""
-
-    source: str
-    file: str | None
-    sha256: str | None = None
-    outcome: str  # "loaded" or "failed"
-    encoding: str | None = None
-    rows_received: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_flagged: int = 0
-    errors: dict[str, int] = Field(default_factory=dict)
-    warnings: dict[str, int] = Field(default_factory=dict)
-    message: str | None = None
-    failure_check: str | None = None
-    notes: list[str] = Field(default_factory=list)
-
+from warehouse import replace_slice
 
 FETCH_RETRY_DELAYS = (2, 10, 30)  # seconds before each retry of a transport failure
 
@@ -187,13 +170,13 @@ def validated_before(received: ReceivedFile, period: str, warehouse: Path) -> So
     path = restricted_path(warehouse)
     if not path.exists():
         return None
-    with connect(path, RESTRICTED_LAYERS, private=True) as con:
+    with open_restricted(warehouse) as con:
         row = con.execute(
             "select encoding, rows_received, rows_loaded, rows_quarantined, rows_flagged "
             "from audit.files where period = $period and source = $source and outcome = 'loaded' "
             "and sha256 = $sha and code_version = $code",
             {
-                "period": period_date(period),
+                "period": first_day(period),
                 "source": received.source,
                 "sha": received.sha256,
                 "code": code_fingerprint(),
@@ -204,7 +187,7 @@ def validated_before(received: ReceivedFile, period: str, warehouse: Path) -> So
         checks = con.execute(
             'select "check", severity, "rows" from audit.data_quality '
             'where period = $period and source = $source and "rows" > 0',
-            {"period": period_date(period), "source": received.source},
+            {"period": first_day(period), "source": received.source},
         ).fetchall()
     encoding, rows_received, rows_loaded, rows_quarantined, rows_flagged = row[0]
     return SourceSummary(
@@ -245,9 +228,9 @@ def record_failure(
         failure_check=check,
     )
     row = _file_row(summary, received, period, failure_check=check)
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+    with open_restricted(warehouse) as con:
         con.execute("begin transaction")
-        replace_slice(con, "audit.files", row, {"period": period_date(period), "source": source})
+        replace_slice(con, "audit.files", row, {"period": first_day(period), "source": source})
         con.execute("commit")
     run_logger().error("%s %s failed: %s", source, period, summary.message)
     return summary
@@ -279,17 +262,6 @@ def summarise(
     )
 
 
-def data_quality_rows(result: ValidationResult, source: str, period: str) -> pl.DataFrame:
-    """The ``marts.data_quality`` rows of one validated source: counts only."""
-    return result.checks.with_columns(
-        pl.lit(period_date(period)).alias("period"),
-        pl.lit(source).alias("source"),
-        pl.lit(result.received, dtype=pl.Int64).alias("rows_received"),
-        pl.lit(result.loaded, dtype=pl.Int64).alias("rows_loaded"),
-        pl.lit(result.quarantined, dtype=pl.Int64).alias("rows_quarantined"),
-    )
-
-
 def _file_row(
     summary: SourceSummary,
     received: ReceivedFile | None,
@@ -298,7 +270,7 @@ def _file_row(
 ) -> pl.DataFrame:
     loaded = summary.outcome == "loaded"
     row = {
-        "period": period_date(period),
+        "period": first_day(period),
         "source": summary.source,
         "file_name": received.name if received else summary.file,
         "sha256": received.sha256 if received else None,
@@ -326,19 +298,14 @@ def _stage(
     period: str,
     warehouse: Path,
 ) -> None:
-    """Replace the period's slice of one source in staging, quarantine and data-quality counts
-    (all in the restricted file; the warehouse changes only when the period is published)."""
-    day = period_date(period)
+    """Replace the period's slice of one source — its file row, staging, quarantine and counts
+    per check — in one transaction (all in the restricted file; the warehouse changes only
+    when the period is published)."""
     source = received.source
-    where = {"period": day, "source": source}
-    tagged = [pl.lit(day).alias("period"), pl.lit(received.sha256).alias("file_sha256")]
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+    where = {"period": first_day(period), "source": source}
+    with open_restricted(warehouse) as con:
         con.execute("begin transaction")
         replace_slice(con, "audit.files", _file_row(summary, received, period), where)
-        replace_slice(con, f"staging.{source}", result.staged.with_columns(tagged), {"period": day})
-        quarantine = result.quarantine.with_columns(*tagged, pl.lit(source).alias("source"))
-        replace_slice(con, "audit.quarantine", quarantine, where)
-        # published to marts.data_quality with the period's other marts, never on its own
-        replace_slice(con, "audit.data_quality", data_quality_rows(result, source, period), where)
+        write_validated(con, result, period, received.sha256)
         con.execute("commit")
     failpoint(f"staged:{source}")

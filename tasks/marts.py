@@ -12,15 +12,15 @@ import polars as pl
 from prefect import task, unmapped
 from pydantic import BaseModel
 
-from jkn.link import score_region
+from jkn.databases import load_reference, open_restricted, publish_marts
+from jkn.link import LinkSettings, score_region
+from jkn.periods import first_day
 from jkn.resolve import resolve_persons
-from jkn.settings import restricted_path
 from jkn.timeline import stage
 from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks import run_logger
-from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
-from warehouse.build import BuiltPeriod, build_period, load_reference, store_lists
-from warehouse.publish import publish_period
+from warehouse import replace_slice
+from warehouse.build import BuiltPeriod, build_period, store_lists
 
 
 def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def]
@@ -28,7 +28,7 @@ def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def
     row = con.execute(
         "select file_name, sha256, received_at from audit.files "
         "where period = $period and source = 'dukcapil'",
-        {"period": period_date(period)},
+        {"period": first_day(period)},
     ).fetchall()
     if not row:
         return f"Dukcapil extract {period} (unknown file)"
@@ -46,7 +46,7 @@ class RegionScored(BaseModel):
 
 @task(name="score_region")
 def score_region_task(
-    folder: str, region: str, settings: dict[str, Any], params: dict[str, Any]
+    folder: str, region: str, settings: LinkSettings, params: dict[str, Any]
 ) -> RegionScored:
     """Score and decide one region's linkage from its exported slice (see
     :func:`jkn.link.score_region`); runs wherever the flow's task runner puts it."""
@@ -64,7 +64,7 @@ class RegionFanOut:
         self.scored: list[RegionScored] = []
 
     def __call__(
-        self, folder: Path, regions: list[str], settings: dict[str, Any], params: dict[str, Any]
+        self, folder: Path, regions: list[str], settings: LinkSettings, params: dict[str, Any]
     ) -> list[Path]:
         futures = score_region_task.map(
             unmapped(str(folder)), regions, unmapped(settings), unmapped(params)
@@ -83,14 +83,14 @@ class RegionFanOut:
 
 
 @task(name="build_marts")
-def build_marts(period: str, warehouse: Path, fan_out: bool = False) -> BuiltPeriod:
+def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPeriod:
     """Resolve rows to persons, build the period's marts and lists; store the lists.
 
     With ``fan_out`` the linkage is scored region by region as ``score_region`` tasks on the
     flow's task runner (:class:`RegionFanOut`)."""
     logger = run_logger()
-    day = period_date(period)
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+    day = first_day(period)
+    with open_restricted(marts_file) as con:
         load_reference(con)
         con.execute("begin transaction")
         scorer = RegionFanOut() if fan_out else None
@@ -111,15 +111,15 @@ def build_marts(period: str, warehouse: Path, fan_out: bool = False) -> BuiltPer
 
 
 @task(name="publish_marts")
-def publish(built: BuiltPeriod, warehouse: Path) -> None:
+def publish(built: BuiltPeriod, marts_file: Path) -> None:
     """Replace the period in every mart: the next warehouse file is built beside the current
     one and renamed over it (readers are never blocked, never see half a period)."""
     with stage("publish"):
-        publish_period(warehouse, built.period, built.marts)
+        publish_marts(marts_file, built.period, built.marts)
 
 
 @task(name="record_published_run")
-def record_run(period: str, files: dict[str, str], warehouse: Path, run: str) -> str:
+def record_run(period: str, files: dict[str, str], marts_file: Path, run: str) -> str:
     """Note in ``audit.runs`` which inputs (source → file SHA-256) and code the published
     period was built from; the backfill compares against it."""
     code = code_fingerprint()
@@ -127,7 +127,7 @@ def record_run(period: str, files: dict[str, str], warehouse: Path, run: str) ->
     row = pl.DataFrame(
         [
             {
-                "period": period_date(period),
+                "period": first_day(period),
                 "fingerprint": fingerprint,
                 "code_version": code,
                 "sources": [f"{k}={v}" for k, v in sorted(files.items())],
@@ -136,8 +136,8 @@ def record_run(period: str, files: dict[str, str], warehouse: Path, run: str) ->
             }
         ]
     )
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+    with open_restricted(marts_file) as con:
         con.execute("begin transaction")
-        replace_slice(con, "audit.runs", row, {"period": period_date(period)})
+        replace_slice(con, "audit.runs", row, {"period": first_day(period)})
         con.execute("commit")
     return fingerprint

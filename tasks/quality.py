@@ -14,15 +14,14 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from jkn.alerts import Alert, AlertsMisconfigured, deliver, load_notifier
+from jkn.databases import open_marts_read_only, open_restricted
 from jkn.periods import first_day, month_before
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root, run_checkpoint
-from jkn.settings import restricted_path
+from jkn.refresh import SourceSummary
 from jkn.timeline import stage
 from tasks import run_logger
-from tasks.ingest import SourceSummary
-from warehouse import RESTRICTED_LAYERS, check_sql, connect, period_date
+from warehouse import check_sql
 from warehouse.build import BuiltPeriod
-from warehouse.publish import read_only
 
 
 def source_alerts(summary: SourceSummary, period: str, settings: QualitySettings) -> list[Alert]:
@@ -107,15 +106,15 @@ def mart_alerts(report: CheckpointReport, period: str) -> list[Alert]:
 
 @task(name="check_marts")
 def check_marts(
-    built: BuiltPeriod, period: str, warehouse: Path, settings: QualitySettings
+    built: BuiltPeriod, period: str, marts_file: Path, settings: QualitySettings
 ) -> CheckpointReport:
     """Run the marts' data-quality checkpoint on the built (not yet published) period."""
-    day = period_date(period)
-    with connect(restricted_path(warehouse), RESTRICTED_LAYERS, private=True) as con:
+    day = first_day(period)
+    with open_restricted(marts_file) as con:
         regions = con.sql(check_sql("extract_regions"), params={"period": day}).pl()
     previous_day = first_day(month_before(period))
     previous = None
-    reader = read_only(warehouse)
+    reader = open_marts_read_only(marts_file)
     if reader is not None:
         with reader:
             previous = reader.sql(
@@ -126,7 +125,7 @@ def check_marts(
         period=day, marts=built.marts, previous_coverage=previous, extract_regions=regions
     )
     with stage("checks"):
-        report = run_checkpoint(inputs, settings, gx_root(warehouse))
+        report = run_checkpoint(inputs, settings, gx_root(marts_file))
     run_logger().info(
         "%s: %d expectations, %d failed as errors, %d as warnings; Data Docs %s",
         period,

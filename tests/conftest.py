@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect is imported)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from jkn.refresh import RefreshSummary
 
 # A person whose NIK agrees with every field: woman born 10-05-1990, issued in Lebong (17.07.01).
 SITI = {
@@ -130,16 +136,17 @@ def nik_for(kecamatan: str, dob: str, sex: str, serial: int) -> str:
     return f"{kecamatan.replace('.', '')}{dd:02d}{month}{year[2:]}{serial:04d}"
 
 
-def refresh(landing: Path, period: str, warehouse: Path, **settings: object):  # type: ignore[no-untyped-def]
+def refresh(landing: Path | str, period: str, warehouse: Path, **settings: Any) -> RefreshSummary:
     """Run the monthly flow (inside the session's Prefect harness); return its summary.
     ``settings``: further RefreshParameters fields (``quality=QualitySettings(...)``)."""
-    from flows.monthly_refresh import RefreshParameters, monthly_refresh
+    from flows.monthly_refresh import monthly_refresh
+    from jkn.refresh import RefreshParameters
 
     params = RefreshParameters(period=period, landing=str(landing), warehouse=warehouse, **settings)
     return monthly_refresh(params)
 
 
-def read_table(database: Path, sql: str, **params: object):  # type: ignore[no-untyped-def]
+def read_table(database: Path, sql: str, **params: object) -> pl.DataFrame:
     """Rows of a query on a DuckDB file opened read-only, as a polars frame."""
     import duckdb
 

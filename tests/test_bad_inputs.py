@@ -9,6 +9,7 @@ import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -59,9 +60,9 @@ def ingest(landing: Path, source: str, tmp_path: Path) -> Outcome:
     return Outcome(None, result.received, result.loaded, result.quarantined, reasons)
 
 
-def _csv(source: str, *changes: dict[str, str], **options: object) -> Callable[[Path], None]:
+def _csv(source: str, *changes: dict[str, str], **options: Any) -> Callable[[Path], None]:
     def build(folder: Path) -> None:
-        write_csv(folder / f"{source}.csv", rows_of(source, *changes), **options)  # type: ignore[arg-type]
+        write_csv(folder / f"{source}.csv", rows_of(source, *changes), **options)
 
     return build
 
@@ -103,7 +104,9 @@ def _xlsx(sheets: list[tuple[str, list[list[object]]]]) -> Callable[[Path], None
 
 def _bpjs_rows_as_lists() -> list[list[object]]:
     rows = rows_of("bpjs_membership", {}, {})
-    return [list(rows[0]), *[list(r.values()) for r in rows]]
+    table: list[list[object]] = [list(rows[0])]
+    table.extend(list(r.values()) for r in rows)
+    return table
 
 
 def _parquet(frame: pl.DataFrame) -> Callable[[Path], None]:
@@ -128,7 +131,7 @@ def _mixed_encoding(folder: Path) -> None:
 
 # id → (what to put in the landing folder, the source, what must happen: an error's check name,
 # or the counts {"loaded": n, "quarantined": n} and a reason that must be among the quarantine's)
-CATALOGUE: dict[str, tuple[Callable[[Path], None], str, str | dict]] = {
+CATALOGUE: dict[str, tuple[Callable[[Path], object], str, str | dict]] = {
     "zero_bytes": (_bytes("bpjs_membership.csv", b""), "bpjs_membership", "file_not_empty"),
     "header_only": (
         _bytes("bpjs_membership.csv", _valid_csv_text().splitlines()[0].encode() + b"\n"),
@@ -320,7 +323,7 @@ def test_a_redelivery_with_different_bytes_is_refused(tmp_path: Path) -> None:
 def test_a_future_period_is_refused() -> None:
     from pydantic import ValidationError
 
-    from flows.monthly_refresh import RefreshParameters
+    from jkn.refresh import RefreshParameters
 
     with pytest.raises(ValidationError, match="future"):
         RefreshParameters(period="2099-01", landing="x", warehouse=Path("w.duckdb"))

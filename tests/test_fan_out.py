@@ -40,7 +40,8 @@ def in_process(prefect_harness: None, landing: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def on_dask(prefect_harness: None, landing: Path) -> Iterator[tuple[Path, dict[str, int]]]:
-    from flows.monthly_refresh import RefreshParameters, monthly_refresh
+    from flows.monthly_refresh import monthly_refresh
+    from jkn.refresh import RefreshParameters
     from jkn.runners import dask_runner
 
     warehouse = landing.parent / "dask" / "jkn.duckdb"
@@ -53,6 +54,7 @@ def on_dask(prefect_harness: None, landing: Path) -> Iterator[tuple[Path, dict[s
         )
         summary = monthly_refresh.with_options(task_runner=runner)(params)
         assert summary.published
+        assert summary.fan_out is not None
         yield warehouse, summary.fan_out
     finally:
         if saved is None:
@@ -64,7 +66,7 @@ def on_dask(prefect_harness: None, landing: Path) -> Iterator[tuple[Path, dict[s
 def test_regions_are_scored_as_tasks_on_several_worker_processes(
     in_process: Path, on_dask: tuple[Path, dict[str, int]]
 ) -> None:
-    from flows.monthly_refresh import RefreshParameters
+    from jkn.refresh import RefreshParameters
 
     assert on_dask[1] == {"regions": len(REGIONS), "processes": 2}
     assert (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from flows.monthly_refresh import RefreshParameters
 from jkn.periods import previous_month
+from jkn.refresh import RefreshParameters
 
 
 @pytest.mark.parametrize(
@@ -26,11 +27,13 @@ def test_an_empty_period_means_the_month_before(today: dt.date, expected: str) -
 @pytest.mark.parametrize("period", ["2024-13", "2024-7", "24-07", "2024/07", "juli"])
 def test_period_must_be_a_month(period: str) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM"):
-        RefreshParameters(period=period, landing="data/landing", warehouse="data/jkn.duckdb")
+        RefreshParameters(period=period, landing="data/landing", warehouse=Path("data/jkn.duckdb"))
 
 
 def test_parameters_are_typed() -> None:
-    params = RefreshParameters(period="2024-07", landing="s3://bucket/jkn", warehouse="w.duckdb")
+    params = RefreshParameters.model_validate(
+        {"period": "2024-07", "landing": "s3://bucket/jkn", "warehouse": "w.duckdb"}
+    )
     assert params.warehouse.name == "w.duckdb"
     assert params.accept_redelivery is False
 

@@ -34,18 +34,21 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from jkn.ingest.errors import ExtractError
 from jkn.ingest.landing import FETCH_TIMEOUT_ENV, ReceivedFile, receive_extract
 from jkn.ingest.readers import RawExtract, read_extract
+from jkn.ingest.stage import write_validated
 from jkn.ingest.validate import ValidationResult, validate_extract
 from schemas import SCHEMAS
 from tests.conftest import VALID_ROWS, rows_of, write_csv
-from warehouse import RESTRICTED_LAYERS, connect, period_date, replace_slice
+from warehouse import RESTRICTED_LAYERS, connect
 
 PERIOD = "2024-07"
 BPJS = "bpjs_membership"
@@ -142,15 +145,17 @@ def raw_file(data: bytes | str, source: str = BPJS, ext: str = "csv") -> Callabl
     return build
 
 
-def rows(*changes: dict[str, str], source: str = BPJS, **options: object) -> Callable[[Env], str]:
+def rows(*changes: dict[str, str], source: str = BPJS, **options: Any) -> Callable[[Env], str]:
     def build(env: Env) -> str:
-        write_csv(env.folder / f"{source}.csv", rows_of(source, *changes), **options)  # type: ignore[arg-type]
+        write_csv(env.folder / f"{source}.csv", rows_of(source, *changes), **options)
         return str(env.landing)
 
     return build
 
 
-def headers(rename: dict[str, str], source: str = BPJS, extra: str | None = None):  # type: ignore[no-untyped-def]
+def headers(
+    rename: dict[str, str], source: str = BPJS, extra: str | None = None
+) -> Callable[[Env], str]:
     """Two valid rows under a header with some names replaced (and maybe an extra column)."""
 
     def build(env: Env) -> str:
@@ -222,7 +227,7 @@ def _quoted_newline_then_ragged() -> Callable[[Env], str]:
 
 def _stray_quote_and_multiline() -> Callable[[Env], str]:
     def build(env: Env) -> str:
-        changes = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {})
+        changes: tuple[dict[str, str], ...] = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {})
         path = write_csv(env.folder / f"{BPJS}.csv", rows_of(BPJS, *changes))
         text = path.read_text(encoding="utf-8").replace('"BOY ""X"', 'BOY "X')
         path.write_text(text, encoding="utf-8")
@@ -236,7 +241,14 @@ def _stray_quote_multiline_and_ragged() -> Callable[[Env], str]:
     records are split again; a ragged record and a blank line come after it."""
 
     def build(env: Env) -> str:
-        changes = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {}, {}, {})
+        changes: tuple[dict[str, str], ...] = (
+            {"NAMA": "SITI\nAMINAH"},
+            {"NAMA": 'BOY "X'},
+            {},
+            {},
+            {},
+            {},
+        )
         path = write_csv(env.folder / f"{BPJS}.csv", rows_of(BPJS, *changes))
         text = path.read_text(encoding="utf-8").replace('"BOY ""X"', 'BOY "X')
         lines = text.splitlines(keepends=True)
@@ -275,7 +287,7 @@ def _xlsx(
     sheets: list[tuple[str, list[list[object]], bool]],
     *,
     edit: Callable[[Path], None] | None = None,
-    cells: Callable[[xlsxwriter.Workbook, object], None] | None = None,
+    cells: Callable[[xlsxwriter.Workbook, Worksheet], None] | None = None,
 ) -> Callable[[Env], str]:
     """A workbook of (sheet name, rows as text, hidden) sheets; ``cells`` writes more on the
     last sheet; ``edit`` rewrites the saved file."""
@@ -307,7 +319,9 @@ def _xlsx(
 
 def _table(*changes: dict[str, str]) -> list[list[object]]:
     data = rows_of(BPJS, *changes)
-    return [list(data[0]), *[list(r.values()) for r in data]]
+    table: list[list[object]] = [list(data[0])]
+    table.extend(list(r.values()) for r in data)
+    return table
 
 
 def _col(name: str) -> int:
@@ -374,20 +388,20 @@ def _bomb(forged: bool) -> Callable[[Path], None]:
     return edit
 
 
-def _merged_village(book: xlsxwriter.Workbook, sheet: object) -> None:
+def _merged_village(book: xlsxwriter.Workbook, sheet: Worksheet) -> None:
     # two people of one village, the code typed once in a merged cell over both rows
-    sheet.merge_range(1, _col("KODE_WILAYAH"), 2, _col("KODE_WILAYAH"), "17.07.01.1004")  # type: ignore[attr-defined]
+    sheet.merge_range(1, _col("KODE_WILAYAH"), 2, _col("KODE_WILAYAH"), "17.07.01.1004")
 
 
-def _formula_noka(book: xlsxwriter.Workbook, sheet: object) -> None:
+def _formula_noka(book: xlsxwriter.Workbook, sheet: Worksheet) -> None:
     for row in (1, 2):
-        sheet.write_formula(row, _col("NOKA"), f'=TEXT({row},"0000000000000")')  # type: ignore[attr-defined]
+        sheet.write_formula(row, _col("NOKA"), f'=TEXT({row},"0000000000000")')
 
 
-def _serial_dates(book: xlsxwriter.Workbook, sheet: object) -> None:
+def _serial_dates(book: xlsxwriter.Workbook, sheet: Worksheet) -> None:
     as_date = book.add_format({"num_format": "dd-mm-yyyy"})
-    sheet.write_number(1, _col("TGL_LAHIR"), 33003, as_date)  # type: ignore[attr-defined]  # 10-05-1990
-    sheet.write_number(2, _col("TGL_LAHIR"), 45000)  # type: ignore[attr-defined]  # a bare number
+    sheet.write_number(1, _col("TGL_LAHIR"), 33003, as_date)  # 10-05-1990
+    sheet.write_number(2, _col("TGL_LAHIR"), 45000)  # a bare number
 
 
 def _first_staged(column: str, expected: object) -> Callable[[Outcome], None]:
@@ -1113,16 +1127,10 @@ def _ingest(case: Case, landing: str, store: Path, workdir: Path, database: Path
 
 
 def _stage(result: ValidationResult, case: Case, received: ReceivedFile, database: Path) -> None:
-    """Staging as tasks/ingest.py writes it: frames registered and inserted, never SQL text."""
-    day = period_date(case.period)
-    tagged = [pl.lit(day).alias("period"), pl.lit(received.sha256).alias("file_sha256")]
+    """Staging by the flow's own writer (frames registered and inserted, never SQL text)."""
     with connect(database, RESTRICTED_LAYERS, private=True) as con:
         con.execute("begin transaction")
-        replace_slice(
-            con, f"staging.{case.source}", result.staged.with_columns(tagged), {"period": day}
-        )
-        quarantine = result.quarantine.with_columns(*tagged, pl.lit(case.source).alias("source"))
-        replace_slice(con, "audit.quarantine", quarantine, {"period": day, "source": case.source})
+        write_validated(con, result, case.period, received.sha256)
         con.execute("commit")
 
 

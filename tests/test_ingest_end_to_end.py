@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from jkn.generate import GenerateOptions, generate
+from jkn.generate import GenerateOptions, GenerationResult, generate
 from jkn.ingest.readers import read_extract
 from jkn.ingest.validate import validate_extract
 from jkn.settings import SOURCES, restricted_path
@@ -35,14 +35,16 @@ DEFECT_CHECK = {
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerationResult:
     landing = tmp_path_factory.mktemp("landing")
     options = GenerateOptions(regions=["17.07", "17.02"], period=PERIOD, persons=2500, seed=11)
     return generate(options, landing)
 
 
 @pytest.fixture(scope="module")
-def outcomes(generated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
+def outcomes(
+    generated: GenerationResult, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, pl.DataFrame]:
     """Per source: every received row with its destination, reasons and flags."""
     workdir = tmp_path_factory.mktemp("work")
     out = {}
@@ -66,7 +68,9 @@ def outcomes(generated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, p
     return out
 
 
-def _joined(generated, outcomes, source: str) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _joined(
+    generated: GenerationResult, outcomes: dict[str, pl.DataFrame], source: str
+) -> pl.DataFrame:
     truth = pl.read_parquet(generated.truth_dir / "rows.parquet").filter(pl.col("source") == source)
     got = outcomes[source]
     assert got.height == truth.height, "every row written is received"
@@ -74,7 +78,9 @@ def _joined(generated, outcomes, source: str) -> pl.DataFrame:  # type: ignore[n
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_every_row_lands_where_the_truth_says(generated, outcomes, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_row_lands_where_the_truth_says(
+    generated: GenerationResult, outcomes: dict[str, pl.DataFrame], source: str
+) -> None:
     joined = _joined(generated, outcomes, source)
     wrong = joined.filter(pl.col("expected") != pl.col("got"))
     assert wrong.height == 0, wrong.select("line", "defects", "expected", "got", "reasons").head(10)
@@ -83,7 +89,9 @@ def test_every_row_lands_where_the_truth_says(generated, outcomes, source: str) 
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_each_defect_is_named_by_its_check(generated, outcomes, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_defect_is_named_by_its_check(
+    generated: GenerationResult, outcomes: dict[str, pl.DataFrame], source: str
+) -> None:
     joined = _joined(generated, outcomes, source).with_columns(
         pl.concat_list("reasons", "flags").alias("checks")
     )
@@ -101,7 +109,9 @@ def test_each_defect_is_named_by_its_check(generated, outcomes, source: str) -> 
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_clean_rows_carry_no_flag(generated, outcomes, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_clean_rows_carry_no_flag(
+    generated: GenerationResult, outcomes: dict[str, pl.DataFrame], source: str
+) -> None:
     joined = _joined(generated, outcomes, source)
     clean = joined.filter(pl.col("defects").list.len() == 0)
     flagged = clean.filter((pl.col("flags").list.len() > 0) | (pl.col("reasons").list.len() > 0))
@@ -111,11 +121,12 @@ def test_clean_rows_carry_no_flag(generated, outcomes, source: str) -> None:  # 
 
 @pytest.mark.slow
 def test_monthly_refresh_flow_loads_staging_as_the_truth_says(
-    generated,
-    prefect_harness,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    generated: GenerationResult,
+    prefect_harness: None,
+    tmp_path: Path,
 ) -> None:
-    from flows.monthly_refresh import RefreshParameters, monthly_refresh
+    from flows.monthly_refresh import monthly_refresh
+    from jkn.refresh import RefreshParameters
 
     landing = generated.files["dukcapil"].parent.parent
     warehouse = tmp_path / "jkn.duckdb"

@@ -10,11 +10,12 @@ import polars as pl
 import pytest
 
 from jkn.bench.link import stage_extracts
+from jkn.databases import load_reference
 from jkn.generate import GenerateOptions, generate, linkage_truth
 from jkn.link import install_macros, load_settings
+from jkn.periods import first_day
 from jkn.resolve import resolve_persons
-from warehouse import RESTRICTED_LAYERS, apply_layer, period_date
-from warehouse.build import load_reference
+from warehouse import RESTRICTED_LAYERS, apply_layer
 
 
 @pytest.fixture(scope="module")
@@ -38,18 +39,22 @@ def macros() -> duckdb.DuckDBPyConnection:
         ("SITI AMINAH", "siti-aminah"),
     ],
 )
-def test_spelling_variants_share_one_name_key(macros, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
-    key_a, key_b = macros.execute(
-        "select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}
-    ).fetchone()
+def test_spelling_variants_share_one_name_key(
+    macros: duckdb.DuckDBPyConnection, a: str, b: str
+) -> None:
+    row = macros.execute("select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}).fetchone()
+    assert row is not None
+    key_a, key_b = row
     assert key_a == key_b != ""
 
 
 @pytest.mark.parametrize(("a", "b"), [("SITI AMINAH", "SITI AMINA RAHMAWATI"), ("EVA", "EVI")])
-def test_different_names_keep_different_keys(macros, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
-    key_a, key_b = macros.execute(
-        "select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}
-    ).fetchone()
+def test_different_names_keep_different_keys(
+    macros: duckdb.DuckDBPyConnection, a: str, b: str
+) -> None:
+    row = macros.execute("select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}).fetchone()
+    assert row is not None
+    key_a, key_b = row
     assert key_a != key_b
 
 
@@ -147,38 +152,42 @@ def decided() -> dict[int, tuple[str, str]]:
     return {line: (method, key) for line, method, key in rows}
 
 
-def test_a_card_without_nik_links_to_its_person(decided) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_without_nik_links_to_its_person(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[2] == ("linked", "1707015005900001")
 
 
-def test_a_mistyped_nik_and_a_spelling_variant_still_link(decided) -> None:  # type: ignore[no-untyped-def]
+def test_a_mistyped_nik_and_a_spelling_variant_still_link(
+    decided: dict[int, tuple[str, str]],
+) -> None:
     assert decided[3] == ("linked", "1707015005900001")
 
 
-def test_a_swapped_birth_date_still_links(decided) -> None:  # type: ignore[no-untyped-def]
+def test_a_swapped_birth_date_still_links(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[4] == ("linked", "1707015005900001")
 
 
-def test_twins_stay_apart(decided) -> None:  # type: ignore[no-untyped-def]
+def test_twins_stay_apart(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[5] == ("linked", "1707011203150001")
     assert decided[6] == ("linked", "1707011203150002")
 
 
-def test_namesakes_are_never_merged(decided) -> None:  # type: ignore[no-untyped-def]
+def test_namesakes_are_never_merged(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[7][0] != "linked"
     assert decided[8] == ("linked", "1707010506850001")
 
 
-def test_cards_of_one_unknown_person_become_one_person(decided) -> None:  # type: ignore[no-untyped-def]
+def test_cards_of_one_unknown_person_become_one_person(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[9][0] == decided[10][0] == "clustered"
     assert decided[9][1] == decided[10][1]
 
 
-def test_a_relatives_nik_is_not_trusted(decided) -> None:  # type: ignore[no-untyped-def]
+def test_a_relatives_nik_is_not_trusted(decided: dict[int, tuple[str, str]]) -> None:
     assert decided[11] == ("linked", "1707015005900001")
 
 
-def test_a_nik_as_issued_is_not_taken_for_a_typo_of_a_neighbours(decided) -> None:  # type: ignore[no-untyped-def]
+def test_a_nik_as_issued_is_not_taken_for_a_typo_of_a_neighbours(
+    decided: dict[int, tuple[str, str]],
+) -> None:
     method, key = decided[12]
     assert method != "linked"
     assert key == "1707025005900001"
@@ -196,7 +205,7 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     result = generate(options, root / "landing")
     con = _staging_con()
     stage_extracts(con, result.files, period, root)
-    resolve_persons(con, period_date(period))
+    resolve_persons(con, first_day(period))
     resolved = con.sql("select source, line, person_key, method from intermediate.row_person").pl()
     truth = linkage_truth(result.truth_dir)
     rows = pl.read_parquet(result.truth_dir / "rows.parquet")

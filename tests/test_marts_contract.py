@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import read_table, refresh
 
 from jkn.generate import GenerateOptions, generate
+from tests.conftest import read_table, refresh
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path(__file__).parent / "snapshots" / "marts_columns.json"
@@ -64,7 +64,7 @@ def contract_notes() -> str:
 
 
 @pytest.fixture(scope="module")
-def published(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Columns:  # type: ignore[no-untyped-def]
+def published(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Columns:
     root = tmp_path_factory.mktemp("contract")
     generate(GenerateOptions(regions=["17.02", "17.05"], period="2024-07", persons=800), root)
     refresh(root, "2024-07", root / "jkn.duckdb")

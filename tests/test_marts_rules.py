@@ -132,7 +132,7 @@ def deliver(landing: Path, period: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def warehouse(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+def warehouse(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rules")
     for period in ("2024-07", "2019-06"):
         deliver(root / "landing", period)
@@ -419,7 +419,7 @@ def deliver_edges(landing: Path, period: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def edges(prefect_harness, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+def edges(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("edges")
     deliver_edges(root / "landing", "2024-07")
     target = root / "jkn.duckdb"

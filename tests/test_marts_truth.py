@@ -7,6 +7,8 @@ missing or mistyped NIK are the next issue's linking work and are asserted only 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 import pytest
@@ -22,8 +24,18 @@ PERIODS = {"2024-06": 5, "2024-07": 6}  # period → seed
 IDENTITY_DEFECTS = ["nik_typo", "nik_empty", "nik_excel_scientific", "nik_truncated"]
 
 
+class Loaded(TypedDict):
+    """The warehouse after the loads, each period's truth folder, and July's coverage mart
+    read after its first load and after June's."""
+
+    warehouse: Path
+    truths: dict[str, Path]
+    july_first: pl.DataFrame
+    july_after_june: pl.DataFrame
+
+
 @pytest.fixture(scope="module")
-def loaded(prefect_harness, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def loaded(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     root = tmp_path_factory.mktemp("truth")
     landing = root / "landing"
     truths = {}
@@ -46,13 +58,13 @@ def loaded(prefect_harness, tmp_path_factory: pytest.TempPathFactory):  # type: 
     }
 
 
-def summary(loaded, period: str) -> dict:  # type: ignore[no-untyped-def]
+def summary(loaded: Loaded, period: str) -> dict:
     return json.loads((loaded["truths"][period] / "summary.json").read_text())
 
 
 @pytest.mark.parametrize("period", list(PERIODS))
 @pytest.mark.parametrize("region", REGIONS)
-def test_published_counts_equal_the_truth(loaded, period: str, region: str) -> None:  # type: ignore[no-untyped-def]
+def test_published_counts_equal_the_truth(loaded: Loaded, period: str, region: str) -> None:
     want = summary(loaded, period)["figures"][region]
     got = read_table(
         loaded["warehouse"],
@@ -76,7 +88,7 @@ def test_published_counts_equal_the_truth(loaded, period: str, region: str) -> N
     assert quarantined == want["bridge"]["quarantined"]
 
 
-def test_province_rolls_up_its_kabupaten(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_province_rolls_up_its_kabupaten(loaded: Loaded) -> None:
     frame = read_table(
         loaded["warehouse"],
         "select period, region_level, sum(population) p, sum(registered) r, "
@@ -94,7 +106,7 @@ def test_province_rolls_up_its_kabupaten(loaded) -> None:  # type: ignore[no-unt
         assert rows["province"]["c"] >= rows["kabupaten"]["c"]
 
 
-def test_every_bridge_adds_up_to_registered(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_every_bridge_adds_up_to_registered(loaded: Loaded) -> None:
     frame = read_table(
         loaded["warehouse"],
         'select c.period, c.region_code, c.registered, sum(b."rows") as bridged '
@@ -105,11 +117,11 @@ def test_every_bridge_adds_up_to_registered(loaded) -> None:  # type: ignore[no-
     assert (frame["registered"] == frame["bridged"]).all()
 
 
-def _truth_rows(loaded, period: str) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _truth_rows(loaded: Loaded, period: str) -> pl.DataFrame:
     return pl.read_parquet(loaded["truths"][period] / "rows.parquet")
 
 
-def test_bridge_row_by_row_where_identity_is_intact(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_bridge_row_by_row_where_identity_is_intact(loaded: Loaded) -> None:
     period = "2024-07"
     truth = _truth_rows(loaded, period)
     damaged_people = (
@@ -136,7 +148,7 @@ def test_bridge_row_by_row_where_identity_is_intact(loaded) -> None:  # type: ig
     assert set(moved["category"].unique()) <= {"not_in_population", "resident", "duplicate"}
 
 
-def test_covered_residents_from_the_truth(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_covered_residents_from_the_truth(loaded: Loaded) -> None:
     """Between two counts the truth knows: residents (with an intact Dukcapil NIK) holding a
     loaded card that carries their NIK — found by NIK alone — and those holding any loaded card
     at all. Linking by name, birth date, sex and place must close most of the gap."""
@@ -171,7 +183,7 @@ def test_covered_residents_from_the_truth(loaded) -> None:  # type: ignore[no-un
         assert got - lower >= 0.9 * (upper - lower)
 
 
-def test_periods_are_kept_and_a_rerun_replaces_only_its_own(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_periods_are_kept_and_a_rerun_replaces_only_its_own(loaded: Loaded) -> None:
     warehouse = loaded["warehouse"]
     periods = read_table(warehouse, "select distinct period from marts.coverage order by 1")
     assert [str(p) for p in periods["period"]] == ["2024-06-01", "2024-07-01"]
@@ -194,7 +206,7 @@ def test_periods_are_kept_and_a_rerun_replaces_only_its_own(loaded) -> None:  # 
         assert dupes == 0, f"marts.{table} holds a period twice"
 
 
-def test_lists_match_their_marts(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_lists_match_their_marts(loaded: Loaded) -> None:
     warehouse = loaded["warehouse"]
     restricted = restricted_path(warehouse)
     for period in PERIODS:
@@ -259,7 +271,7 @@ def test_lists_match_their_marts(loaded) -> None:  # type: ignore[no-untyped-def
             assert pbi_list == pbi > 0
 
 
-def test_no_identity_reaches_the_marts(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_no_identity_reaches_the_marts(loaded: Loaded) -> None:
     persons = pl.concat([pl.read_parquet(t / "persons.parquet") for t in loaded["truths"].values()])
     identities = set(persons["nik"].to_list()) | set(persons["name"].to_list())
     warehouse = loaded["warehouse"]
@@ -275,7 +287,7 @@ def test_no_identity_reaches_the_marts(loaded) -> None:  # type: ignore[no-untyp
                 )
 
 
-def test_every_bpjs_row_received_is_registered_somewhere_or_unplaced(loaded) -> None:  # type: ignore[no-untyped-def]
+def test_every_bpjs_row_received_is_registered_somewhere_or_unplaced(loaded: Loaded) -> None:
     warehouse = loaded["warehouse"]
     frame = read_table(
         warehouse,

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import read_table
-from prefect_stack import BIN, ROOT, Stack, prefect_stack
 
 from jkn.generate import GenerateOptions, generate
+from tests.conftest import read_table
+from tests.prefect_stack import BIN, ROOT, Stack, prefect_stack
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import pytest
 from jkn.alerts import Alert, render
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, run_checkpoint
 from jkn.quality.datadocs import local_assets, remote_assets
-from tasks.ingest import SourceSummary
+from jkn.refresh import SourceSummary
 from tasks.quality import mart_alerts, source_alerts
 
 PERIOD = dt.date(2025, 5, 1)

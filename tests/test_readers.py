@@ -12,7 +12,7 @@ import xlsxwriter
 
 from jkn.ingest import readers
 from jkn.ingest.errors import ExtractError
-from jkn.ingest.readers import read_extract
+from jkn.ingest.readers import RawExtract, read_extract
 from jkn.ingest.validate import validate_extract
 from schemas import SCHEMAS
 from tests.conftest import VALID_ROWS, rows_of, write_csv
@@ -21,7 +21,7 @@ SOURCE = "bpjs_membership"
 SCHEMA = SCHEMAS[SOURCE]
 
 
-def read(path: Path, tmp_path: Path, source: str = SOURCE):  # type: ignore[no-untyped-def]
+def read(path: Path, tmp_path: Path, source: str = SOURCE) -> RawExtract:
     schema = SCHEMAS[source]
     return read_extract(path, source, schema.required, schema.optional, tmp_path)
 
@@ -312,7 +312,7 @@ def test_only_a_utf16_byte_order_mark_reads_as_utf16(tmp_path: Path) -> None:
 def _stray_quote_multiline_and_ragged(tmp_path: Path) -> Path:
     """Records: header, a two-line value (lines 2-3), a stray quote, a plain row, a ragged
     row (line 6), a plain row."""
-    changes = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {}, {})
+    changes: tuple[dict[str, str], ...] = ({"NAMA": "SITI\nAMINAH"}, {"NAMA": 'BOY "X'}, {}, {}, {})
     path = write_csv(tmp_path / "bpjs_membership.csv", rows_of(SOURCE, *changes))
     lines = path.read_text(encoding="utf-8").replace('"BOY ""X"', 'BOY "X').splitlines(True)
     lines[5] = "0001944358990,only,three\n"

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -22,13 +23,14 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pytest
-from conftest import refresh
 
 from jkn.generate import GenerateOptions, generate
 from jkn.lock import RefreshRunning, refresh_lock
+from tests.conftest import refresh
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +96,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(prefect_harness, landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+def reference(
+    prefect_harness: None, landing: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """An uninterrupted run of both months: what every recovered warehouse must equal."""
     warehouse = tmp_path_factory.mktemp("reference") / "jkn.duckdb"
     refresh(landing, FIRST, warehouse)
@@ -103,9 +107,9 @@ def reference(prefect_harness, landing: Path, tmp_path_factory: pytest.TempPathF
 
 
 def test_readers_are_never_blocked_and_never_see_half_a_period(
-    prefect_harness,
+    prefect_harness: None,
     landing: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     warehouse = tmp_path / "jkn.duckdb"
     refresh(landing, FIRST, warehouse)
@@ -194,11 +198,11 @@ def test_the_marts_open_through_sqlalchemy_and_duckdb_engine(reference: Path) ->
 
 @pytest.mark.parametrize("point", ["staged:dinsos_pbi", "built", "before_swap", "published"])
 def test_a_crash_leaves_the_last_good_marts_and_the_next_run_recovers(
-    prefect_harness,
+    prefect_harness: None,
     landing: Path,
     reference: Path,
     tmp_path: Path,
-    point: str,  # type: ignore[no-untyped-def]
+    point: str,
 ) -> None:
     from prefect.settings import PREFECT_API_URL
 
@@ -222,9 +226,9 @@ def test_a_crash_leaves_the_last_good_marts_and_the_next_run_recovers(
 
 
 def test_a_second_refresh_of_the_same_warehouse_refuses(
-    prefect_harness,
+    prefect_harness: None,
     landing: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     warehouse = tmp_path / "jkn.duckdb"
     with (
@@ -238,16 +242,16 @@ def test_a_second_refresh_of_the_same_warehouse_refuses(
 
 
 def test_a_landing_server_answering_503_is_retried_then_loaded(
-    prefect_harness,
+    prefect_harness: None,
     landing: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     failures = {"left": 1}
 
     class Flaky(SimpleHTTPRequestHandler):
         """Serves the landing folder; the first request for Dukcapil's file gets a 503."""
 
-        def send_head(self):  # type: ignore[no-untyped-def]
+        def send_head(self) -> io.BytesIO | BinaryIO | None:
             if "dukcapil" in self.path and failures["left"]:
                 failures["left"] -= 1
                 self.send_error(503)
@@ -261,7 +265,7 @@ def test_a_landing_server_answering_503_is_retried_then_loaded(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        summary = refresh(url, FIRST, tmp_path / "jkn.duckdb")  # type: ignore[arg-type]
+        summary = refresh(url, FIRST, tmp_path / "jkn.duckdb")
     finally:
         server.shutdown()
     assert failures["left"] == 0  # the 503 was served
@@ -274,9 +278,9 @@ def test_a_landing_server_answering_503_is_retried_then_loaded(
 
 
 def test_an_unreadable_source_publishes_nothing_and_keeps_the_others_staged(
-    prefect_harness,
+    prefect_harness: None,
     landing: Path,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     from flows.monthly_refresh import SourcesFailed
 

@@ -104,7 +104,7 @@ VERDICTS = {
 
 @pytest.mark.slow
 def test_the_five_seed_districts_get_the_verdicts_the_seeds_report(
-    prefect_harness,  # type: ignore[no-untyped-def]
+    prefect_harness: None,
     tmp_path: Path,
 ) -> None:
     from tests.conftest import read_table, refresh

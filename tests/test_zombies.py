@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 import pytest
 import yaml
-from prefect_stack import BIN, ROOT, Stack, _environ, _kill_groups, _pids_where, prefect_stack
+
+from tests.prefect_stack import BIN, ROOT, Stack, _environ, _kill_groups, _pids_where, prefect_stack
 
 pytestmark = pytest.mark.slow
 
@@ -150,7 +151,9 @@ def crashed_run(stack: Stack, failed_run: dict) -> dict:
     started = _wait_for(
         "start of the paused run",
         lambda: (
-            (s := _state(stack, run["id"])).get("type") not in (None, "SCHEDULED", "PENDING") and s
+            s
+            if (s := _state(stack, run["id"])).get("type") not in (None, "SCHEDULED", "PENDING")
+            else None
         ),
         timeout=90,
     )

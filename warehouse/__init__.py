@@ -3,11 +3,17 @@
 Two files: the warehouse BI opens (``marts``: counts and rates only) and the restricted file
 beside it (``staging``, ``audit``: personal data, owner-only). SQL lives in ``sql/<layer>/``,
 each file with a header naming the table, its grain and its columns.
+
+This package imports nothing of ours (ARCHITECTURE.md; ``lint-imports`` checks it): what it
+needs to know — which file, DuckDB's memory limit and threads — it is told by its caller,
+:mod:`jkn.databases`, which is the one way the pipeline opens each file.
 """
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +21,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from jkn.periods import first_day as period_date  # noqa: F401  (re-exported)
-from jkn.settings import settings
-
 SQL_DIR = Path(__file__).parent / "sql"
+RULES_DIR = Path(__file__).parent / "rules"
 RESTRICTED_LAYERS = ("staging", "audit", "intermediate", "lists")
 
 
@@ -43,8 +47,23 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object])
 
 
 def report_sql(name: str) -> str:
-    """The text of one report query, ``sql/reports/<name>.sql`` (reads published marts)."""
-    return (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of one report query, ``sql/reports/<name>.sql`` (reads published marts).
+
+    A comment ``/* categories of rules/<file>.csv */`` in it is replaced by that rules file's
+    categories, quoted, in their order: a ``pivot … in (…)`` must name its columns, and DuckDB
+    refuses parameters in a pivot whose columns come from a subquery.
+    """
+    sql = (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")
+    return _RULE_CATEGORIES.sub(lambda found: _categories(found.group(1)), sql)
+
+
+_RULE_CATEGORIES = re.compile(r"/\* categories of rules/(\w+)\.csv \*/")
+
+
+def _categories(rules_file: str) -> str:
+    with (RULES_DIR / f"{rules_file}.csv").open(encoding="utf-8", newline="") as handle:
+        ranked = sorted(csv.DictReader(handle), key=lambda row: int(row["category_order"]))
+    return ", ".join("'{}'".format(row["category"].replace("'", "''")) for row in ranked)
 
 
 def check_sql(name: str) -> str:
@@ -58,29 +77,42 @@ def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
-def duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
-    """Bounded memory: DuckDB spills to a folder beside the file rather than grow with the
-    input (``JKN_DUCKDB_MEMORY_LIMIT``, default 1.5GB; ``JKN_DUCKDB_THREADS``, default all)."""
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": settings().duckdb_memory_limit,
+DuckDBConfig = dict[str, str | bool | int | float | list[str]]
+
+
+def duckdb_config(
+    path: Path, *, memory_limit: str | None = None, threads: int | None = None
+) -> DuckDBConfig:
+    """Bounded memory: DuckDB spills to a folder beside the file (``<stem>.tmp``) rather than
+    grow with the input. ``memory_limit`` and ``threads``: None leaves DuckDB's own default
+    (the pipeline passes its settings: :mod:`jkn.databases`)."""
+    config: DuckDBConfig = {
         "temp_directory": str(path.with_name(f"{path.stem}.tmp")),
         "preserve_insertion_order": "false",
     }
-    if threads := settings().duckdb_threads:
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if threads:
         config["threads"] = threads
     return config
 
 
 @contextmanager
 def connect(
-    path: Path, layers: tuple[str, ...], *, private: bool
+    path: Path,
+    layers: tuple[str, ...],
+    *,
+    private: bool,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open (creating if needed) a DuckDB file with the given layers' tables.
 
     ``private`` files hold personal data: created with owner-only permissions.
+    ``memory_limit``, ``threads``: as for :func:`duckdb_config`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = duckdb_config(path)
+    config = duckdb_config(path, memory_limit=memory_limit, threads=threads)
     # files holding personal data — the database, its WAL, its spill folder — are created
     # owner-only: the umask holds for as long as the connection may write them
     previous_umask = os.umask(0o077) if private else None

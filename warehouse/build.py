@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from jkn.reference import regions
-from warehouse import execute, model_files, model_sql, replace_slice
+from warehouse import RULES_DIR, execute, model_files, model_sql, replace_slice
 
-RULES_DIR = Path(__file__).parent / "rules"
 MARTS = (
     "coverage",
     "coverage_bridge",
@@ -28,6 +25,8 @@ MARTS = (
     "double_funding",
     "rows_unplaced",
 )
+# The officers' lists (one model each, sql/models/lists/<name>.sql): the one home of their
+# names, which jkn.exports offers.
 LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
 # Column types of the rules files (an empty column would otherwise be read as text).
 RULE_TYPES = {
@@ -39,6 +38,10 @@ RULE_TYPES = {
     "premium_idr": "BIGINT",
     "is_pbi": "BOOLEAN",
     "is_ppu": "BOOLEAN",
+    "is_apbd": "BOOLEAN",
+    "category_order": "INTEGER",
+    "digits": "INTEGER",
+    "whole_code": "BOOLEAN",
 }
 
 
@@ -55,11 +58,11 @@ class BuiltPeriod:
     fan_out: dict[str, int] | None = None
 
 
-def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)load the reference tables: Kemendagri regions and the rules kept as data."""
+def load_reference(con: duckdb.DuckDBPyConnection, regions: pl.DataFrame) -> None:
+    """(Re)load the reference tables: Kemendagri ``regions`` (the caller reads them:
+    :func:`jkn.databases.load_reference`) and the rules kept as data."""
     con.execute("create schema if not exists ref")
-    frame = regions()
-    con.register("_regions", frame)
+    con.register("_regions", regions)
     try:
         con.execute("create or replace table ref.regions as select * from _regions")
     finally:

@@ -11,20 +11,20 @@ A crash at any point leaves the current file untouched; the half-built next file
 by the next publish.
 
 The file is written in a storage format DuckDB 1.x clients read (many BI drivers still embed
-DuckDB 1.x): ``JKN_STORAGE_VERSION``, default ``v1.0.0``.
+DuckDB 1.x): the caller says which (:func:`jkn.databases.publish_marts` passes
+``JKN_STORAGE_VERSION``, default ``v1.0.0``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from jkn.faults import failpoint
-from jkn.settings import settings
 from warehouse import apply_layer, duckdb_config
 
 
@@ -33,18 +33,31 @@ def next_path(warehouse: Path) -> Path:
     return warehouse.with_name(f".{warehouse.name}.next")
 
 
-def publish_period(warehouse: Path, period: dt.date, marts: dict[str, pl.DataFrame]) -> None:
+def publish_period(
+    warehouse: Path,
+    period: dt.date,
+    marts: dict[str, pl.DataFrame],
+    *,
+    storage_version: str,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    checkpoint: Callable[[str], None] | None = None,
+) -> None:
     """Replace ``period`` in every mart (``marts``: table name → the period's rows) by
-    building the next warehouse file and renaming it over the current one."""
+    building the next warehouse file and renaming it over the current one.
+
+    ``storage_version``: the DuckDB storage version the file is written in; ``memory_limit``,
+    ``threads``: as for :func:`warehouse.duckdb_config`; ``checkpoint``: called with a step's
+    name (``before_swap``) where a crash test may stop the process."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     target = next_path(warehouse)
     for stale in (target, target.with_name(target.name + ".wal")):
         stale.unlink(missing_ok=True)
-    config = duckdb_config(warehouse)
+    config = duckdb_config(warehouse, memory_limit=memory_limit, threads=threads)
     Path(str(config["temp_directory"])).mkdir(exist_ok=True)
     con = duckdb.connect(config=config)
     try:
-        con.execute(f"attach '{target}' as nxt (storage_version '{settings().storage_version}')")
+        con.execute(f"attach '{target}' as nxt (storage_version '{storage_version}')")
         con.execute("use nxt")
         apply_layer(con, "marts")
         if warehouse.exists():
@@ -62,7 +75,8 @@ def publish_period(warehouse: Path, period: dt.date, marts: dict[str, pl.DataFra
     finally:
         con.close()
     _fsync(target)
-    failpoint("before_swap")
+    if checkpoint is not None:
+        checkpoint("before_swap")
     target.replace(warehouse)  # atomic within a folder
     _fsync(warehouse.parent)
 
@@ -100,11 +114,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def read_only(warehouse: Path) -> duckdb.DuckDBPyConnection | None:
-    """A read-only connection to the published warehouse (None when nothing is published):
-    what the pipeline itself uses to read published marts, so it never blocks a BI reader."""
-    if not warehouse.exists():
-        return None
-    return duckdb.connect(str(warehouse), read_only=True)

@@ -45,29 +45,25 @@ class ToolResult:
 def stage_extracts(
     con: duckdb.DuckDBPyConnection, files: dict[str, Path], period: str, workdir: Path
 ) -> None:
-    """Validate generated extracts and write their staging slices and quarantine, without
-    Prefect, into a connection that has the restricted layers and the reference tables."""
+    """Validate generated extracts and stage them as the monthly flow does (the one staging
+    writer, :func:`jkn.ingest.stage.write_validated`), without Prefect, into a connection
+    that has the restricted layers and the reference tables."""
     from jkn.ingest.readers import read_extract
+    from jkn.ingest.stage import write_validated
     from jkn.ingest.validate import validate_extract
     from schemas import SCHEMAS
-    from warehouse import period_date, replace_slice
 
-    day = period_date(period)
-    tag = [pl.lit(day).alias("period"), pl.lit("bench").alias("file_sha256")]
     for source, path in files.items():
         schema = SCHEMAS[source]
         raw = read_extract(path, source, schema.required, schema.optional, workdir)
-        staged = validate_extract(raw, schema, period)
-        replace_slice(con, f"staging.{source}", staged.staged.with_columns(tag), {"period": day})
-        held = staged.quarantine.with_columns(*tag, pl.lit(source).alias("source"))
-        replace_slice(con, "audit.quarantine", held, {"period": day, "source": source})
+        write_validated(con, validate_extract(raw, schema, period), period, "bench")
 
 
 def prepare(workdir: Path, persons: int, seed: int = 7) -> Path:
     """Generate, validate and stage a labelled district; return the staged DuckDB file."""
+    from jkn.databases import load_reference
     from jkn.generate import GenerateOptions, generate
     from warehouse import RESTRICTED_LAYERS, apply_layer
-    from warehouse.build import load_reference
 
     options = GenerateOptions(
         regions=[REGION],
@@ -178,7 +174,7 @@ def _splink(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def run_tool(tool: str, database: Path, output: Path) -> None:
     """Run one tool on a copy of the staged file; write predictions and its own cost."""
-    from warehouse import duckdb_config
+    from jkn.databases import duckdb_config
 
     work = database.with_name(f"{database.stem}.{tool}.duckdb")
     shutil.copyfile(database, work)

@@ -6,8 +6,9 @@ so that DuckDB alone can read them too), then, each in its own process:
 
 1. **bare read** — DuckDB reads the three files into tables (identifiers as text), nothing else:
    the physical floor the pipeline is compared with;
-2. **pipeline** — the monthly flow (Prefect ephemeral mode), with ``JKN_TIMELINE`` set so each
-   stage (pull, validate, resolve, link, marts, checks, publish) writes its start and end.
+2. **pipeline** — the monthly flow as a user runs it, ``python -m jkn run`` (Prefect ephemeral
+   mode), with ``JKN_TIMELINE`` set so each stage (pull, validate, resolve, link, marts,
+   checks, publish) writes its start and end.
 
 A sampler reads the process tree's resident memory (``/proc``) every 50 ms, so each stage gets
 its own peak. The report gives per stage the wall time, peak RSS and rows per second, the
@@ -111,7 +112,8 @@ def _peak(samples: list[tuple[float, int]], start: float = 0, end: float = math.
 
 
 # --------------------------------------------------------------------------------------------
-# the two measured programs (run as `python -m jkn.bench.pipeline <program> ...`)
+# the two measured programs: the bare read (run as `python -m jkn.bench.pipeline bare-read
+# ...`) and the pipeline, the `jkn run` command
 
 
 def bare_read(landing: Path, database: Path) -> None:
@@ -137,10 +139,13 @@ def bare_read(landing: Path, database: Path) -> None:
                 )
 
 
-def pipeline(landing: Path, warehouse: Path) -> None:
-    from flows.monthly_refresh import RefreshParameters, monthly_refresh
-
-    monthly_refresh(RefreshParameters(period=PERIOD, landing=str(landing), warehouse=warehouse))
+def pipeline(landing: Path, warehouse: Path) -> list[str]:
+    """The command that runs the monthly flow on ``landing`` into ``warehouse``: the CLI, a
+    whole process of its own."""
+    return [
+        sys.executable, "-m", "jkn", "run", "--period", PERIOD,
+        "--landing", str(landing), "--warehouse", str(warehouse),
+    ]  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,7 +177,8 @@ def measure(workdir: Path, persons: int) -> SizeResult:
     timeline = root / "timeline.jsonl"
     timeline.unlink(missing_ok=True)
     env |= {"JKN_TIMELINE": str(timeline), "PREFECT_LOGGING_LEVEL": "WARNING"}
-    _, samples = run_sampled([*me, "pipeline", str(landing), str(root / "jkn.duckdb")], env)
+    env.pop("JKN_ALERT_BLOCK", None)  # the benchmark's runs alert no one
+    _, samples = run_sampled(pipeline(landing, root / "jkn.duckdb"), env)
     marks = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()]
     first = min(m["start"] for m in marks)
     last = max(m["end"] for m in marks)
@@ -274,7 +280,5 @@ if __name__ == "__main__":
     program, *args = sys.argv[1:]
     if program == "bare-read":
         bare_read(Path(args[0]), Path(args[1]))
-    elif program == "pipeline":
-        pipeline(Path(args[0]), Path(args[1]))
     else:
         raise SystemExit(f"unknown program {program}")

@@ -194,12 +194,13 @@ def _build_dinsos(
     rng = rng_for(seed, "dinsos")
     base = bpjs.filter(~pl.col("defects").list.contains("noka_duplicate_in_file"))
     seg = pl.col("seg_idx")
+    code = sources.SEG
     agg = base.group_by("person_id", "card_region").agg(
-        has_pbi=(seg <= 1).any(),
-        pbi_active=((seg <= 1) & pl.col("active")).any(),
-        has_apbn=(seg == 0).any(),
-        has_apbd=(seg == 1).any(),
-        paying=seg.is_in([3, 4]).any(),
+        has_pbi=seg.is_in(sources.PBI).any(),
+        pbi_active=(seg.is_in(sources.PBI) & pl.col("active")).any(),
+        has_apbn=(seg == code["PBI_APBN"]).any(),
+        has_apbd=(seg == code["PBI_APBD"]).any(),
+        paying=seg.is_in([code["PPU_BU"], code["PBPU"]]).any(),
     )
     people = persons.join(
         agg, left_on=["person_id", "region_code"], right_on=["person_id", "card_region"], how="left"

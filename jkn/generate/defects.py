@@ -6,9 +6,13 @@ import numpy as np
 import polars as pl
 
 from jkn.generate.model import DEFECT_KINDS, DefectRates, defect_destination, vocab
+from jkn.rules import segment_aliases
 
 NIK_EMPTY_VALUES = ["", "-", "NULL", "0"]
+# written on purpose: names no rule knows (the row is quarantined, segment_is_known)
 UNKNOWN_SEGMENTS = ["PBI-APBN", "MANDIRI", "JAMKESDA", "PBI APBD", "PEKERJA MANDIRI"]
+# the older name of PBI_APBD that BPJS still writes (warehouse/rules/segment_aliases.csv)
+OLD_APBD_NAME = next(old for old, code in segment_aliases().items() if code == "PBI_APBD")
 BAD_DESIL = ["0", "11", "X"]
 
 
@@ -225,7 +229,7 @@ def inject(
             SEGMEN=pl.when(pl.Series(flags["segment_unknown"]))
             .then(unknown)
             .when(pl.Series(flags["segment_old_name"]))
-            .then(pl.lit("PBPU_PEMDA"))
+            .then(pl.lit(OLD_APBD_NAME))
             .otherwise(pl.col("SEGMEN")),
             NOKA=pl.when(pl.Series(flags["noka_zeros_stripped"]))
             .then(pl.col("NOKA").str.strip_chars_start("0"))

@@ -8,12 +8,24 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from jkn.domain import SEGMENTS as SEGMENT_CODES
 from jkn.generate.model import DEFAULT_MIX, RegionPlan, rng_for, vocab
 from jkn.generate.population import region_ref
 
 log = logging.getLogger(__name__)
 
-SEGMENTS = ["PBI_APBN", "PBI_APBD", "PPU_PEMERINTAH", "PPU_BU", "PBPU", "BP"]
+# The segments come from their one home (warehouse/rules/segments.csv); a card's ``seg_idx``
+# indexes them, and the weights below are given by code.
+SEGMENTS = list(SEGMENT_CODES)
+SEG = {code: i for i, code in enumerate(SEGMENTS)}
+PBI = [SEG["PBI_APBN"], SEG["PBI_APBD"]]
+
+
+def _by_segment(weights: dict[str, float]) -> np.ndarray:
+    """Weights given by segment code, as an array in the order of :data:`SEGMENTS`."""
+    return np.array([weights.get(code, 0.0) for code in SEGMENTS])
+
+
 CARD_KINDS = (
     "primary",
     "duplicate",
@@ -31,10 +43,19 @@ def _kind_codes(cards: pl.DataFrame) -> np.ndarray:
 
 
 KET_VALUES = ("", "MENUNGGAK", "PBI_DINONAKTIFKAN", "PHK", "MENINGGAL", "LAINNYA")
-SEGMENT_P = np.array([0.42, 0.18, 0.07, 0.13, 0.17, 0.03])
-MIGRANT_SEGMENT_P = np.array([0.20, 0.05, 0.10, 0.30, 0.32, 0.03])
+SEGMENT_P = _by_segment(
+    {"PBI_APBN": 0.42, "PBI_APBD": 0.18, "PPU_PEMERINTAH": 0.07, "PPU_BU": 0.13, "PBPU": 0.17,
+     "BP": 0.03}
+)  # fmt: skip
+MIGRANT_SEGMENT_P = _by_segment(
+    {"PBI_APBN": 0.20, "PBI_APBD": 0.05, "PPU_PEMERINTAH": 0.10, "PPU_BU": 0.30, "PBPU": 0.32,
+     "BP": 0.03}
+)  # fmt: skip
 # Probability a card is active, by segment (PBPU and PPU_BU lose the most: arrears).
-ACTIVE_P = np.array([0.90, 0.93, 0.99, 0.80, 0.50, 0.92])
+ACTIVE_P = _by_segment(
+    {"PBI_APBN": 0.90, "PBI_APBD": 0.93, "PPU_PEMERINTAH": 0.99, "PPU_BU": 0.80, "PBPU": 0.50,
+     "BP": 0.92}
+)  # fmt: skip
 CARD_ACTIVE_FACTOR = {
     "primary": 1.0,
     "duplicate": 0.45,
@@ -46,14 +67,22 @@ CARD_ACTIVE_FACTOR = {
 # Segment of a further card given the first card's segment (rows: first, cols: further).
 DUP_SEGMENT_P = np.array(
     [
-        [0.00, 0.40, 0.00, 0.00, 0.60, 0.00],  # PBI_APBN + PBI_APBD (double funding) / old PBPU
-        [0.50, 0.00, 0.10, 0.25, 0.15, 0.00],  # PBI_APBD + APBN / PPU_* (double funding)
-        [0.00, 0.50, 0.00, 0.00, 0.50, 0.00],
-        [0.00, 0.50, 0.00, 0.00, 0.50, 0.00],
-        [0.70, 0.30, 0.00, 0.00, 0.00, 0.00],
-        [0.00, 0.00, 0.00, 0.00, 1.00, 0.00],
+        _by_segment(further)
+        for further in (
+            {
+                "PBI_APBN": {"PBI_APBD": 0.40, "PBPU": 0.60},  # double funding / old PBPU
+                # APBN / PPU_* (double funding)
+                "PBI_APBD": {"PBI_APBN": 0.50, "PPU_PEMERINTAH": 0.10, "PPU_BU": 0.25,
+                             "PBPU": 0.15},
+                "PPU_PEMERINTAH": {"PBI_APBD": 0.50, "PBPU": 0.50},
+                "PPU_BU": {"PBI_APBD": 0.50, "PBPU": 0.50},
+                "PBPU": {"PBI_APBN": 0.70, "PBI_APBD": 0.30},
+                "BP": {"PBPU": 1.00},
+            }[first]
+            for first in SEGMENTS
+        )
     ]
-)
+)  # fmt: skip
 
 
 @dataclass
@@ -248,11 +277,11 @@ def status_columns(
     u = rng.random(n)
     # KET codes index KET_VALUES: "", MENUNGGAK, PBI_DINONAKTIFKAN, PHK, MENINGGAL, LAINNYA
     ket = np.full(n, 5, dtype=np.int64)
-    ket[(seg <= 1) & (u < 0.9)] = 2
-    ket[(seg == 4) & (u < 0.95)] = 1
-    ket[(seg == 5) & (u < 0.6)] = 1
-    ket[(seg == 3) & (u < 0.55)] = 1
-    ket[(seg == 3) & (u >= 0.55) & (u < 0.95)] = 3
+    ket[np.isin(seg, PBI) & (u < 0.9)] = 2
+    ket[(seg == SEG["PBPU"]) & (u < 0.95)] = 1
+    ket[(seg == SEG["BP"]) & (u < 0.6)] = 1
+    ket[(seg == SEG["PPU_BU"]) & (u < 0.55)] = 1
+    ket[(seg == SEG["PPU_BU"]) & (u >= 0.55) & (u < 0.95)] = 3
     ket[(kind == DECEASED) & (u < 0.85)] = 4
     ket[active] = 0
     months = np.minimum(rng.geometric(0.12, n), 60)
@@ -260,10 +289,11 @@ def status_columns(
     arrears = np.where((ket == 3) & (u < 0.3), months // 2, arrears)
     kelas_u = rng.random(n)
     kelas = np.full(n, 3, dtype=np.int64)
-    kelas = np.where(seg == 2, np.where(kelas_u < 0.4, 1, 2), kelas)
-    kelas = np.where(seg == 3, np.where(kelas_u < 0.3, 1, 2), kelas)
-    kelas = np.where(seg == 5, np.where(kelas_u < 0.5, 1, 2), kelas)
-    kelas = np.where(seg == 4, np.where(kelas_u < 0.15, 1, np.where(kelas_u < 0.4, 2, 3)), kelas)
+    kelas = np.where(seg == SEG["PPU_PEMERINTAH"], np.where(kelas_u < 0.4, 1, 2), kelas)
+    kelas = np.where(seg == SEG["PPU_BU"], np.where(kelas_u < 0.3, 1, 2), kelas)
+    kelas = np.where(seg == SEG["BP"], np.where(kelas_u < 0.5, 1, 2), kelas)
+    pbpu = seg == SEG["PBPU"]
+    kelas = np.where(pbpu, np.where(kelas_u < 0.15, 1, np.where(kelas_u < 0.4, 2, 3)), kelas)
     start = end - rng.integers(0, end - 16071, n)  # 16071 = 2014-01-01
     role = cards["role"].to_numpy()
     rel = role.astype(np.int64)

@@ -30,6 +30,9 @@ class ValidationResult:
     source: str
     staged: pl.DataFrame  # the schema's staged columns + line + flags
     quarantine: pl.DataFrame  # line, reasons, flags, record (JSON of the row as received)
+    # the staged columns of the quarantined rows that could be split into fields, parsed by
+    # the same expressions as loaded rows (null where a field does not read) + line
+    held: pl.DataFrame
     checks: pl.DataFrame  # check, severity, rows: every check that ran, failing or not
     received: int
 
@@ -77,7 +80,7 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
     # at least one slice, empty when every record was unreadable, for the frames' shapes
     starts = range(0, max(frame.height, 1), size)
     parts = [_validate_slice(frame.slice(start, size), schema) for start in starts]
-    staged, quarantine, failures = (pl.concat(frames) for frames in zip(*parts, strict=True))
+    staged, quarantine, held, failures = (pl.concat(frames) for frames in zip(*parts, strict=True))
     del frame, parts
     if raw.rejects.height:
         unreadable = raw.rejects.select(
@@ -93,6 +96,7 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
         source=schema.source,
         staged=staged,
         quarantine=quarantine,
+        held=held,
         checks=checks,
         received=raw.received,
     )
@@ -105,8 +109,9 @@ _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 
 def _validate_slice(
     frame: pl.DataFrame, schema: SourceSchema
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse and check one slice of rows: its staged rows, quarantine and failures."""
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse and check one slice of rows: its staged rows, quarantine (as received and as
+    parsed) and failures. Loaded and quarantined rows are parsed by the same expressions."""
     frame = frame.with_columns(schema.parse())
     failures = _failures(frame, schema)
     per_row = failures.group_by(_POS).agg(
@@ -125,7 +130,8 @@ def _validate_slice(
         "flags",
         pl.struct(raw_columns).struct.json_encode().alias("record"),
     )
-    return staged, quarantine, failures
+    held = frame.filter(bad).select(*schema.staged, pl.col(LINE).alias("line"))
+    return staged, quarantine, held, failures
 
 
 def assert_rows_conserved(result: ValidationResult) -> None:

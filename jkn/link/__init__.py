@@ -22,28 +22,29 @@ Every decision is kept with its evidence in ``intermediate.link_evidence``. Flow
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from warehouse import duckdb_config, execute, model_sql, replace_slice
+from jkn.databases import open_scratch
+from jkn.link.config import SETTINGS_PATH, LinkSettings, LinkSettingsError, load_settings
+from warehouse import execute, model_sql, replace_slice
 
-SETTINGS_PATH = Path(__file__).with_name("settings.json")
 SIDES = ("01_people", "02_records")
 BLOCK = ("03_candidates",)
 SCORE = ("04_scores",)
 DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
-# The blocking rules of 03_candidates.sql, in the order of their bits (1, 2, 4, …).
+# The blocking rules, in the order of their bits (1, 2, 4, …): 03_candidates.sql binds each
+# rule's bit as ``$rule_<name>`` (:func:`rule_bits`), jkn_rule_names reads the names back.
 BLOCKING_RULES = (
     "dob_sex_kecamatan_or_initial",
     "dob_swapped_sex_kecamatan_or_initial",
@@ -55,11 +56,24 @@ BLOCKING_RULES = (
     "nik_region_serial_date_digits",
 )
 
+RULE_PARAMETER = re.compile(r"\$rule_(\w+)")
 
-@cache
-def load_settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
-    """The linkage settings: name variants, weights per comparison level, thresholds."""
-    return json.loads(path.read_text(encoding="utf-8"))
+
+def rule_bits() -> dict[str, int]:
+    """The ``$rule_<name>`` parameters of 03_candidates.sql: each rule's bit."""
+    return {f"rule_{rule}": 1 << i for i, rule in enumerate(BLOCKING_RULES)}
+
+
+def check_blocking_rules(sql: str) -> None:
+    """Refuse a candidates query whose rules are not exactly :data:`BLOCKING_RULES` (a rule
+    added to the SQL or to the tuple alone)."""
+    in_sql = set(RULE_PARAMETER.findall(sql))
+    if in_sql != set(BLOCKING_RULES):
+        raise RuntimeError(
+            "the blocking rules of 03_candidates.sql and jkn.link.BLOCKING_RULES differ: "
+            f"only in the SQL {sorted(in_sql - set(BLOCKING_RULES))}, "
+            f"only in BLOCKING_RULES {sorted(set(BLOCKING_RULES) - in_sql)}"
+        )
 
 
 @dataclass
@@ -79,21 +93,21 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _token_expr(settings: dict[str, Any]) -> str:
+def _token_expr(settings: LinkSettings) -> str:
     """SQL that maps one raw name token ``t`` to its canonical spelling."""
     cases = " ".join(
         f"when t in ({', '.join(_quote(v) for v in variants)}) then {_quote(canonical)}"
-        for canonical, variants in settings["name_tokens"].items()
+        for canonical, variants in settings.name_tokens.items()
     )
     expr = f"(case {cases} else t end)"
-    for old, new in settings["spelling"]:
+    for old, new in settings.spelling:
         expr = f"replace({expr}, {_quote(old)}, {_quote(new)})"
-    for letter in settings["doubled_letters"]:
+    for letter in settings.doubled_letters:
         expr = f"replace({expr}, {_quote(letter * 2)}, {_quote(letter)})"
     return expr
 
 
-def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+def install_macros(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     """``jkn_tokens(name)`` and ``jkn_name_key(name)``: names normalised as the settings say
     (upper case, accents and punctuation dropped, variants folded, spaces removed for the key)."""
     raw = (
@@ -109,7 +123,7 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
     )
     # the name without its most common parts (MUHAMMAD …), for similarity: a shared long
     # prefix would otherwise make MUHAMMAD RAFI look like MUHAMMAD HAFIZ HASAN
-    common = ", ".join(_quote(t) for t in settings["common_tokens"])
+    common = ", ".join(_quote(t) for t in settings.common_tokens)
     con.execute(
         "create or replace temp macro jkn_core_key(n) as coalesce(nullif(array_to_string("
         f"list_filter(jkn_tokens(n), lambda t: t not in ({common})), ''), ''), jkn_name_key(n))"
@@ -136,13 +150,7 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> 
         "create or replace temp macro jkn_swap_day_month(d) as "
         "try_strptime(strftime(d, '%Y-%d-%m'), '%Y-%m-%d')::date"
     )
-    weights = pl.DataFrame(
-        [
-            {"comparison": comparison, "level": level, "weight": float(weight)}
-            for comparison, levels in settings["weights"].items()
-            for level, weight in levels.items()
-        ]
-    )
+    weights = pl.DataFrame(settings.weight_rows())
     con.register("_weights", weights)
     try:
         con.execute("create or replace temp table link_weights as select * from _weights")
@@ -155,26 +163,34 @@ def _run(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[st
         execute(con, model_sql("link", name), params)
 
 
+def _block(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Propose the candidate pairs, each rule's bit bound from :data:`BLOCKING_RULES`."""
+    (name,) = BLOCK
+    sql = model_sql("link", name)
+    check_blocking_rules(sql)
+    execute(con, sql, {**params, **rule_bits()})
+
+
 def prepare_sides(
-    con: duckdb.DuckDBPyConnection, period: dt.date, settings: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, period: dt.date, settings: LinkSettings
 ) -> dict[str, Any]:
     """Install the macros and build ``link_people`` and ``link_records``, normalised; return
     the parameters the later phases bind. Call after the NIK pass."""
     install_macros(con, settings)
     params = {
         "period": period,
-        "name_close": settings["levels"]["name_close"],
-        "name_similar": settings["levels"]["name_similar"],
-        "dob_near_days": settings["levels"]["dob_near_days"],
-        "link_threshold": settings["link_threshold"],
-        "review_threshold": settings["review_threshold"],
-        "margin": settings["margin"],
+        "name_close": settings.levels.name_close,
+        "name_similar": settings.levels.name_similar,
+        "dob_near_days": settings.levels.dob_near_days,
+        "link_threshold": settings.link_threshold,
+        "review_threshold": settings.review_threshold,
+        "margin": settings.margin,
     }
     _run(con, SIDES, params)
     return params
 
 
-ScoreRegions = Callable[[Path, list[str], dict[str, Any], dict[str, Any]], list[Path]]
+ScoreRegions = Callable[[Path, list[str], LinkSettings, dict[str, Any]], list[Path]]
 """Scores the exported regions — ``(folder, regions, settings, params) → decision files`` — by
 calling :func:`score_region` once per region, wherever it likes (a Dask cluster, say)."""
 
@@ -182,7 +198,7 @@ calling :func:`score_region` once per region, wherever it likes (a Dask cluster,
 def link_period(
     con: duckdb.DuckDBPyConnection,
     period: dt.date,
-    settings: dict[str, Any] | None = None,
+    settings: LinkSettings | None = None,
     *,
     score_regions: ScoreRegions | None = None,
 ) -> LinkReport:
@@ -195,9 +211,9 @@ def link_period(
     records, candidates and the people they name exported to Parquet in the restricted
     temporary folder and removed afterwards. The decisions are the same either way.
     """
-    settings = settings or load_settings()
+    settings = load_settings() if settings is None else settings
     params = prepare_sides(con, period, settings)
-    _run(con, BLOCK, params)
+    _block(con, params)
     if score_regions is None:
         _run(con, SCORE + DECIDE, params)
     else:
@@ -208,7 +224,7 @@ def link_period(
         "select $period as period, source, line, nik as candidate_nik, score, runner_up, "
         "decision, to_json(evidence)::varchar as evidence, $version as settings_version "
         "from link_decisions",
-        params={"period": period, "version": settings["version"]},
+        params={"period": period, "version": settings.version},
     ).pl()
     replace_slice(con, "intermediate.link_evidence", evidence, {"period": period})
     con.execute(
@@ -242,14 +258,14 @@ def link_period(
         review=counts.get("review", 0),
         no_link=counts.get("none", 0),
         clustered=con.sql("select count(*) from link_clusters").fetchall()[0][0],
-        settings_version=settings["version"],
+        settings_version=settings.version,
     )
 
 
 def _score_by_region(
     con: duckdb.DuckDBPyConnection,
     score_regions: ScoreRegions,
-    settings: dict[str, Any],
+    settings: LinkSettings,
     params: dict[str, Any],
 ) -> None:
     """Build ``link_decisions`` from the regions' decision files (none to score: in place)."""
@@ -306,15 +322,13 @@ def export_regions(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     return [region for (region,) in regions]
 
 
-def score_region(
-    folder: Path, region: str, settings: dict[str, Any], params: dict[str, Any]
-) -> Path:
+def score_region(folder: Path, region: str, settings: LinkSettings, params: dict[str, Any]) -> Path:
     """Score and decide one region's records from its exported slice, in a DuckDB of its own
     (any process or machine that sees ``folder``); write and return its decisions file."""
     out = folder / "decisions" / f"{region}.parquet"
     out.parent.mkdir(exist_ok=True)
     # in memory, bounded and spilling like the warehouse's own connections
-    with duckdb.connect(config=duckdb_config(folder / f"spill-{region}")) as con:
+    with open_scratch(folder / f"spill-{region}") as con:
         install_macros(con, settings)
         for table in ("link_records", "link_candidates", "link_people"):
             con.execute(
@@ -328,8 +342,13 @@ def score_region(
 
 
 __all__ = [
+    "BLOCKING_RULES",
+    "SETTINGS_PATH",
     "LinkReport",
+    "LinkSettings",
+    "LinkSettingsError",
     "ScoreRegions",
+    "check_blocking_rules",
     "export_regions",
     "link_period",
     "load_settings",

@@ -13,7 +13,10 @@ from importlib import resources
 
 import polars as pl
 
-LEVELS = {1: "province", 2: "kabupaten", 3: "kecamatan", 4: "desa"}
+from jkn.rules import region_levels
+
+# depth of the dotted code → level, in the order of warehouse/rules/region_levels.csv
+LEVELS = dict(enumerate(region_levels(), start=1))
 
 
 def _lokal_json(name: str) -> dict[str, str]:

@@ -11,13 +11,13 @@ with villages as (
 ),
 
 prefixes as (
-    select left(region_digits, 2) as prefix, 'province' as region_level from villages
-    union
-    select left(region_digits, 4), 'kabupaten' from villages where length(region_digits) >= 4
-    union
-    select left(region_digits, 6), 'kecamatan' from villages where length(region_digits) >= 6
-    union
-    select region_digits, 'desa' from villages where length(region_digits) = 10
+    -- rules/region_levels.csv: the digits of the code that name each level (a village only
+    -- by the whole code)
+    select distinct left(v.region_digits, l.digits) as prefix, l.region_level
+    from villages as v
+    inner join ref.region_levels as l
+        on length(v.region_digits) >= l.digits
+        and (not l.whole_code or length(v.region_digits) = l.digits)
 ),
 
 final as (

@@ -20,8 +20,8 @@ bridge as (
         from marts.coverage_bridge as b
         inner join asked using (period, region_code)
     ) on category in (
-        'quarantined', 'duplicate', 'deceased', 'moved_out', 'domiciled_elsewhere',
-        'not_in_population', 'resident'
+        -- the seven categories in their order, filled in by warehouse.report_sql
+        /* categories of rules/bridge_categories.csv */
     ) using sum("rows")
 ),
 

@@ -27,34 +27,32 @@ with staged as (
 ),
 
 held as (
+    -- parsed by the same code as the loaded rows (staging.quarantined_bpjs_membership: the
+    -- segment is already the current code where it was an older name)
     select
-        q.line,
+        h.line,
         true as quarantined,
-        trim(q.record ->> 'NOKA') as noka,
-        trim(q.record ->> 'NIK') as nik,
-        trim(q.record ->> 'NAMA') as nama,
-        upper(trim(q.record ->> 'SEGMEN')) as raw_segment,
-        coalesce(upper(trim(q.record ->> 'STATUS_PESERTA')) = 'AKTIF', false) as is_active,
-        nullif(upper(trim(q.record ->> 'KET_NONAKTIF')), '') as ket_nonaktif,
-        try_cast(trim(q.record ->> 'BULAN_TUNGGAKAN') as integer) as bulan_tunggakan,
-        replace(trim(q.record ->> 'KODE_WILAYAH'), '.', '') as region_digits,
+        h.noka,
+        h.nik,
+        h.nama,
+        coalesce(k.segment, 'UNKNOWN') as segment,
+        coalesce(h.status_peserta = 'AKTIF', false) as is_active,
+        h.ket_nonaktif,
+        h.bulan_tunggakan,
+        h.kode_wilayah as region_digits,
+        null::varchar as person_key,
         array_to_string(q.reasons, ', ') as detail
-    from audit.quarantine as q
-    where q.period = $period
-      and q.source = 'bpjs_membership'
-      and not list_contains(q.reasons, 'record_readable')
+    from staging.quarantined_bpjs_membership as h
+    inner join audit.quarantine as q
+        on q.period = h.period and q.source = 'bpjs_membership' and q.line = h.line
+    left join ref.segments as k on k.segment = h.segmen
+    where h.period = $period
 ),
 
 final as (
     select * from staged
     union all by name
-    select
-        h.* exclude (raw_segment),
-        coalesce(a.segment, k.segment, 'UNKNOWN') as segment,
-        null::varchar as person_key
-    from held as h
-    left join ref.segment_aliases as a on a.alias = h.raw_segment
-    left join ref.segments as k on k.segment = h.raw_segment
+    select * from held
 )
 
 select * from final

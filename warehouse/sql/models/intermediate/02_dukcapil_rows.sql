@@ -2,8 +2,9 @@
 -- grain:   one row per Dukcapil record as delivered this period, loaded or quarantined, except
 --          repeats of a NIK already in the file and records the parser could not split
 -- columns: line, quarantined, nik, nik_intact (a 16-digit NIK: the row can be matched, even
---          when it was quarantined for another reason), no_kk, nama, jenis_kelamin, tgl_lahir
---          (text as delivered for quarantined rows), status, region_digits, detail
+--          when it was quarantined for another reason), no_kk, nama, jenis_kelamin (L/P),
+--          tgl_lahir (YYYY-MM-DD; null where a quarantined row's date does not read), status,
+--          region_digits, detail (quarantine reasons)
 -- The population of a region is this table's HIDUP rows domiciled in it.
 create or replace temp table int_dukcapil_rows as
 with staged as (
@@ -23,22 +24,23 @@ with staged as (
 ),
 
 held as (
+    -- parsed by the same code as the loaded rows (staging.quarantined_dukcapil)
     select
-        line,
+        h.line,
         true as quarantined,
-        trim(record ->> 'NIK') as nik,
-        trim(record ->> 'NO_KK') as no_kk,
-        trim(record ->> 'NAMA_LGKP') as nama,
-        upper(trim(record ->> 'JENIS_KLMIN')) as jenis_kelamin,
-        trim(record ->> 'TGL_LHR') as tgl_lahir,
-        upper(trim(record ->> 'STATUS')) as status,
-        replace(trim(record ->> 'KODE_WILAYAH'), '.', '') as region_digits,
-        array_to_string(reasons, ', ') as detail
-    from audit.quarantine
-    where period = $period
-      and source = 'dukcapil'
-      and not list_contains(reasons, 'record_readable')
-      and not list_contains(reasons, 'nik_unique_in_file')
+        h.nik,
+        h.no_kk,
+        h.nama,
+        h.jenis_kelamin,
+        strftime(h.tgl_lahir, '%Y-%m-%d') as tgl_lahir,
+        h.status,
+        h.kode_wilayah as region_digits,
+        array_to_string(q.reasons, ', ') as detail
+    from staging.quarantined_dukcapil as h
+    inner join audit.quarantine as q
+        on q.period = h.period and q.source = 'dukcapil' and q.line = h.line
+    where h.period = $period
+      and not list_contains(q.reasons, 'nik_unique_in_file')
 ),
 
 final as (

@@ -13,16 +13,13 @@ with seen as (
 ),
 
 prefixes as (
-    select region_digits, 'province' as region_level, left(region_digits, 2) as prefix from seen
-    union all
-    select region_digits, 'kabupaten', left(region_digits, 4) from seen
-    where length(region_digits) >= 4
-    union all
-    select region_digits, 'kecamatan', left(region_digits, 6) from seen
-    where length(region_digits) >= 6
-    union all
-    select region_digits, 'desa', region_digits from seen
-    where length(region_digits) = 10
+    -- rules/region_levels.csv: the digits of the code that name each level (a village only
+    -- by the whole code)
+    select s.region_digits, l.region_level, left(s.region_digits, l.digits) as prefix
+    from seen as s
+    inner join ref.region_levels as l
+        on length(s.region_digits) >= l.digits
+        and (not l.whole_code or length(s.region_digits) = l.digits)
 ),
 
 final as (

@@ -41,11 +41,10 @@ on_a_list as (
     -- out-of-range DESIL still puts the person on the list)
     select person_key from int_dinsos_persons
     union
-    select trim(record ->> 'NIK')
-    from audit.quarantine
+    select nik
+    from staging.quarantined_dinsos_pbi
     where period = $period
-      and source = 'dinsos_pbi'
-      and regexp_full_match(coalesce(trim(record ->> 'NIK'), ''), '\d{16}')
+      and regexp_full_match(coalesce(nik, ''), '\d{16}')
 ),
 
 not_listed as (

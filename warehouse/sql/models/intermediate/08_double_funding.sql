@@ -11,7 +11,9 @@ with other_cover as (
         list(b.noka order by b.noka) as other_nokas
     from int_bpjs_rows as b
     inner join ref.segments as s on s.segment = b.segment
-    where not b.quarantined and (b.segment = 'PBI_APBN' or s.is_ppu)
+    -- rules/segments.csv: cover already paid for, by the national budget (a PBI segment
+    -- not the APBD's) or by an employer (PPU)
+    where not b.quarantined and ((s.is_pbi and not s.is_apbd) or s.is_ppu)
     group by b.person_key
 ),
 
@@ -33,7 +35,8 @@ final as (
     from int_bpjs_bridge as b
     inner join int_bpjs_rows as r on r.line = b.line
     inner join other_cover as o on o.person_key = b.person_key
-    where not b.quarantined and b.segment = 'PBI_APBD'
+    inner join ref.segments as s on s.segment = b.segment and s.is_apbd
+    where not b.quarantined
     group by b.person_key, b.region_level, b.region_code
 )
 

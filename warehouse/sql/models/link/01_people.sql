@@ -10,18 +10,10 @@ with rows as (
            0 as pref, line
     from staging.dukcapil where period = $period
     union all
-    select trim(record ->> 'NIK'), trim(record ->> 'NAMA_LGKP'),
-           coalesce(try_strptime(trim(record ->> 'TGL_LHR'), '%d-%m-%Y'),
-                    try_strptime(trim(record ->> 'TGL_LHR'), '%d/%m/%Y'),
-                    try_strptime(trim(record ->> 'TGL_LHR'), '%Y-%m-%d'))::date,
-           case upper(trim(record ->> 'JENIS_KLMIN'))
-               when 'LAKI-LAKI' then 'L' when 'L' then 'L'
-               when 'PEREMPUAN' then 'P' when 'P' then 'P' end,
-           replace(trim(record ->> 'KODE_WILAYAH'), '.', ''),
-           trim(record ->> 'NO_KK'), 1, line
-    from audit.quarantine
-    where period = $period and source = 'dukcapil'
-      and regexp_full_match(coalesce(trim(record ->> 'NIK'), ''), '\d{16}')
+    select nik, nama, tgl_lahir, jenis_kelamin, kode_wilayah, no_kk, 1, line
+    from staging.quarantined_dukcapil
+    where period = $period
+      and regexp_full_match(coalesce(nik, ''), '\d{16}')
 ),
 
 final as (

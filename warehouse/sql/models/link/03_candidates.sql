@@ -1,7 +1,9 @@
 -- name:    link_candidates (temp) — block: which pairs are worth scoring
 -- grain:   one row per (record, Dukcapil person) pair proposed by at least one blocking rule
 -- columns: rec_id, nik (the person's), rule_bits (the blocking rules that proposed the pair,
---          one bit each in the order of jkn_rule_names)
+--          one bit each: each rule's $rule_<name> is bound to its bit, from the order of
+--          jkn.link.BLOCKING_RULES, which jkn_rule_names reads back; a rule named here and not
+--          there, or there and not here, stops the run)
 -- Rules: same birth date and sex in the kecamatan, or in the kab/kota with the same initial
 -- (a whole kab/kota's birthday is a bucket that grows with its size: at 3M residents it made
 -- 22M of 35M pairs; split this way, 3.5M, with the same links at 1M); the same with day and
@@ -23,58 +25,58 @@ with records as (
 ),
 
 proposed as (
-    select r.rec_id, p.nik, 1 as rule_bit
+    select r.rec_id, p.nik, $rule_dob_sex_kecamatan_or_initial as rule_bit
     from records as r
     inner join link_people as p
         on p.dob = r.dob and p.sex = r.sex and p.kecamatan = r.kecamatan
     union all
-    select r.rec_id, p.nik, 1
+    select r.rec_id, p.nik, $rule_dob_sex_kecamatan_or_initial
     from records as r
     inner join link_people as p
         on p.dob = r.dob and p.sex = r.sex and p.kabupaten = r.kabupaten
         and left(p.name_key, 1) = left(r.name_key, 1) and p.kecamatan <> r.kecamatan
     union all
-    select r.rec_id, p.nik, 2
+    select r.rec_id, p.nik, $rule_dob_swapped_sex_kecamatan_or_initial
     from records as r
     inner join link_people as p
         on p.dob = r.dob_swapped and p.sex = r.sex and p.kecamatan = r.kecamatan
     union all
-    select r.rec_id, p.nik, 2
+    select r.rec_id, p.nik, $rule_dob_swapped_sex_kecamatan_or_initial
     from records as r
     inner join link_people as p
         on p.dob = r.dob_swapped and p.sex = r.sex and p.kabupaten = r.kabupaten
         and left(p.name_key, 1) = left(r.name_key, 1) and p.kecamatan <> r.kecamatan
     union all
-    select r.rec_id, p.nik, 4
+    select r.rec_id, p.nik, $rule_nik_region_date
     from records as r
     inner join link_people as p on left(p.nik, 12) = left(r.nik, 12)
     union all
-    select r.rec_id, p.nik, 8
+    select r.rec_id, p.nik, $rule_nik_date_serial
     from records as r
     inner join link_people as p on right(p.nik, 10) = right(r.nik, 10)
     union all
-    select r.rec_id, p.nik, 16
+    select r.rec_id, p.nik, $rule_name_birth_year_kecamatan_or_month
     from records as r
     inner join link_people as p
         on p.name_key = r.name_key and year(p.dob) = year(r.dob) and p.kecamatan = r.kecamatan
     union all
-    select r.rec_id, p.nik, 16
+    select r.rec_id, p.nik, $rule_name_birth_year_kecamatan_or_month
     from records as r
     inner join link_people as p
         on p.name_key = r.name_key and year(p.dob) = year(r.dob) and p.kabupaten = r.kabupaten
         and month(p.dob) = month(r.dob) and p.kecamatan <> r.kecamatan
     union all
-    select r.rec_id, p.nik, 32
+    select r.rec_id, p.nik, $rule_name_dob
     from records as r
     inner join link_people as p on p.name_key = r.name_key and p.dob = r.dob
     union all
-    select r.rec_id, p.nik, 128
+    select r.rec_id, p.nik, $rule_nik_region_serial_date_digits
     from records as r
     inner join link_people as p
         on left(p.nik, 6) = left(r.nik, 6) and right(p.nik, 4) = right(r.nik, 4)
         and jkn_sorted_digits(substr(p.nik, 7, 6)) = jkn_sorted_digits(substr(r.nik, 7, 6))
     union all
-    select r.rec_id, p.nik, 64
+    select r.rec_id, p.nik, $rule_village_sex_initials
     from records as r
     inner join link_people as p
         on p.village = r.village and p.sex = r.sex

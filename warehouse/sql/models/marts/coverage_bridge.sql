@@ -2,10 +2,8 @@
 -- grain:   one row per region with registered rows × each of the seven categories
 -- columns: see ddl/marts/coverage_bridge.sql
 with categories as (
-    select * from (values
-        ('quarantined', 1), ('duplicate', 2), ('deceased', 3), ('moved_out', 4),
-        ('domiciled_elsewhere', 5), ('not_in_population', 6), ('resident', 7)
-    ) as c(category, category_order)
+    -- rules/bridge_categories.csv: the categories and the order they are checked in
+    select category, category_order from ref.bridge_categories
 ),
 
 regions as (

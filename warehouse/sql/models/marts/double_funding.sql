@@ -8,9 +8,10 @@ with premium as (
 ),
 
 apbd_regions as (
-    select distinct region_level, region_code, region_name
-    from int_bpjs_bridge
-    where not quarantined and segment = 'PBI_APBD'
+    select distinct b.region_level, b.region_code, b.region_name
+    from int_bpjs_bridge as b
+    inner join ref.segments as s on s.segment = b.segment and s.is_apbd
+    where not b.quarantined
 ),
 
 doubles as (

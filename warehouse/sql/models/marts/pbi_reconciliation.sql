@@ -2,10 +2,8 @@
 -- grain:   one row per region × category (six categories, zero included), from int_pbi_persons
 -- columns: see ddl/marts/pbi_reconciliation.sql
 with categories as (
-    select * from (values
-        ('listed_deceased', 1), ('listed_active_pbi', 2), ('listed_inactive_pbi', 3),
-        ('listed_paying_segment', 4), ('listed_not_member', 5), ('pbi_not_listed', 6)
-    ) as c(category, category_order)
+    -- rules/pbi_categories.csv: the categories and the order they are checked in
+    select category, category_order from ref.pbi_categories
 ),
 
 regions as (

@@ -1,4 +1,8 @@
-"""``jkn``: the one entry point for everything a user runs."""
+"""``jkn``: the one entry point for everything a user runs (also ``python -m jkn``).
+
+The top layer (ARCHITECTURE.md): it may import the flows and everything below them; its
+console rendering is :mod:`jkn.cli.console`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ import typer
 from rich.console import Console
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect is imported)
-from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE, quiet_prefect, secret
+from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE, quiet_prefect, restricted_path, secret
+from warehouse.build import LISTS
 
 app = typer.Typer(
     help="jkn-uhc: monthly JKN coverage and activity from Dukcapil, Dinas Sosial and BPJS "
@@ -24,7 +29,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 # Wide enough for the reports when output goes to a file or a CI log (rich assumes 80 there).
-console = Console(width=None if sys.stdout.isatty() else 180)
+# (named `screen`: `console` is the rendering module beside this one, jkn.cli.console)
+screen = Console(width=None if sys.stdout.isatty() else 180)
 
 
 def _version(show: bool) -> None:
@@ -33,7 +39,7 @@ def _version(show: bool) -> None:
 
         from jkn.version import code_fingerprint
 
-        console.print(f"jkn-uhc {version('jkn-uhc')} (logic fingerprint {code_fingerprint()})")
+        screen.print(f"jkn-uhc {version('jkn-uhc')} (logic fingerprint {code_fingerprint()})")
         raise typer.Exit()
 
 
@@ -110,7 +116,7 @@ def run_command(
 
 def _refused(message: str, code: int = 1) -> typer.Exit:
     """Print an expected failure's message (no traceback) and give the exit to raise."""
-    console.print(f"[red]{message}[/red]", highlight=False)
+    screen.print(f"[red]{message}[/red]", highlight=False)
     return typer.Exit(code=code)
 
 
@@ -125,10 +131,11 @@ def _run(  # type: ignore[no-untyped-def]
 ):
     from pydantic import ValidationError
 
-    from flows.monthly_refresh import RefreshParameters, RunFailed, monthly_refresh
+    from flows.monthly_refresh import RunFailed, monthly_refresh
     from jkn.alerts import AlertsMisconfigured
+    from jkn.cli.console import print_data_quality
     from jkn.lock import RefreshRunning
-    from jkn.report import print_data_quality
+    from jkn.refresh import RefreshParameters
 
     try:
         params = RefreshParameters(
@@ -142,7 +149,7 @@ def _run(  # type: ignore[no-untyped-def]
     except ValidationError as err:
         message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
         raise _refused(f"Invalid parameters: {message}", code=2) from None
-    with console.status(f"Refreshing {period} from {landing} …"):
+    with screen.status(f"Refreshing {period} from {landing} …"):
         try:
             flow = monthly_refresh.with_options(task_runner=dask) if dask else monthly_refresh
             summary = flow(params)
@@ -151,16 +158,16 @@ def _run(  # type: ignore[no-untyped-def]
         except (RefreshRunning, AlertsMisconfigured) as refused:
             raise _refused(str(refused)) from None
     if show:
-        print_data_quality(summary, console)
+        print_data_quality(summary, screen)
         shown = {source.source for source in summary.failed}  # their message is in the table
         for alert in (a for a in summary.errors if a.source not in shown):
-            console.print(
+            screen.print(
                 f"[red]{alert.source or '-'} {alert.check}[/red]: {alert.summary}"
                 + (f" — see {alert.where}" if alert.where else ""),
                 highlight=False,
             )
         for reason in summary.undelivered:
-            console.print(f"[red]alert not delivered[/red] {reason}", highlight=False)
+            screen.print(f"[red]alert not delivered[/red] {reason}", highlight=False)
     return summary
 
 
@@ -176,17 +183,17 @@ def demo_command(
     from jkn.generate import SCENARIOS, generate_scenario
 
     quiet_prefect()  # the demo shows its own tables
-    from jkn.report import demo_summary_table, read_uhc_summary, uhc_tables
+    from jkn.cli.console import demo_summary_table, read_uhc_summary, uhc_tables
 
     size = 1.0 if full else scale
     landing = workdir / "landing"
     warehouse = workdir / "jkn.duckdb"
     summaries = {}
     for name in SCENARIOS:
-        console.rule(f"[bold]{name}[/bold]")
-        with console.status(f"Generating {name} at scale {size} …"):
+        screen.rule(f"[bold]{name}[/bold]")
+        with screen.status(f"Generating {name} at scale {size} …"):
             result = generate_scenario(name, landing, scale=size)
-        console.print(
+        screen.print(
             f"Generated {name}: "
             + ", ".join(f"{src} → {path.name}" for src, path in result.files.items())
         )
@@ -194,14 +201,14 @@ def demo_command(
         summaries[name] = _run(
             result.period, str(landing), warehouse, accept_redelivery=True, show=False
         )
-    console.rule("[bold]Demo: data quality per district and source[/bold]")
-    console.print(demo_summary_table(summaries))
-    console.rule("[bold]Demo: coverage, activity and UHC status of the five seed districts[/bold]")
+    screen.rule("[bold]Demo: data quality per district and source[/bold]")
+    screen.print(demo_summary_table(summaries))
+    screen.rule("[bold]Demo: coverage, activity and UHC status of the five seed districts[/bold]")
     asked = [f"{scenario.period}-01|{scenario.regions[0].code}" for scenario in SCENARIOS.values()]
-    console.print(uhc_tables(read_uhc_summary(warehouse, asked)))
-    console.print(
+    screen.print(uhc_tables(read_uhc_summary(warehouse, asked)))
+    screen.print(
         f"Warehouse (BI): {warehouse}; staging, quarantine and officers' lists in "
-        f"{warehouse.with_name(warehouse.stem + '.restricted.duckdb')}."
+        f"{restricted_path(warehouse)}."
     )
 
 
@@ -227,7 +234,7 @@ def bench_link_command(
         try:
             import splink as _splink  # noqa: F401
         except ImportError:
-            console.print("splink is not installed: run `.venv/bin/uv sync --group bench`")
+            screen.print("splink is not installed: run `.venv/bin/uv sync --group bench`")
             raise typer.Exit(code=2) from None
     table = Table(title="Linkage benchmark (jkn bench-link)")
     for column in (
@@ -249,7 +256,7 @@ def bench_link_command(
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in persons:
-        with console.status(f"{n:,} persons …"):
+        with screen.status(f"{n:,} persons …"):
             results = benchmark(workdir / f"{n}", n, tools)
         for r in results:
             cells = [
@@ -266,9 +273,9 @@ def bench_link_command(
             ]
             table.add_row(*cells)
             lines.append("| " + " | ".join(cells) + " |")
-    console.print(table)
+    screen.print(table)
     (workdir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    console.print(f"Written: {workdir / 'results.md'}")
+    screen.print(f"Written: {workdir / 'results.md'}")
 
 
 alerts_app = typer.Typer(
@@ -283,7 +290,7 @@ def _secret(variable: str) -> str:
     """A secret from the environment (never from argv, which other users can read in ps)."""
     value = secret(variable)
     if not value:
-        console.print(f"[red]{variable} is not set[/red]")
+        screen.print(f"[red]{variable} is not set[/red]")
         raise typer.Exit(code=2)
     return value
 
@@ -317,8 +324,8 @@ def _block_name(name: str) -> str:
 
 
 def _block_saved(reference: str, server: str) -> None:
-    console.print(f"Saved notification block [bold]{reference}[/bold] on {server}.")
-    console.print(
+    screen.print(f"Saved notification block [bold]{reference}[/bold] on {server}.")
+    screen.print(
         "Deployments take it from JKN_ALERT_BLOCK when deployed: "
         f"export JKN_ALERT_BLOCK={reference}, then `prefect --no-prompt deploy --all` and "
         f"`jkn automations apply --block {reference}`.",
@@ -419,7 +426,7 @@ def alerts_test(
     reason = deliver([alert], "jkn alerts test", notifier)
     if reason:
         raise _refused(f"Not delivered through {block}: {reason}")
-    console.print(f"Delivered through {block}.")
+    screen.print(f"Delivered through {block}.")
 
 
 @app.command("bench")
@@ -434,10 +441,10 @@ def bench_command(
     from jkn.bench.pipeline import benchmark, markdown
 
     sizes = persons or [100_000, 1_000_000, 3_000_000]
-    with console.status(f"Benchmarking {', '.join(f'{n:,}' for n in sizes)} persons …"):
+    with screen.status(f"Benchmarking {', '.join(f'{n:,}' for n in sizes)} persons …"):
         results = benchmark(workdir, sizes)
-    console.print(markdown(results))
-    console.print(f"Written: {workdir / 'results.md'}, {workdir / 'results.json'}")
+    screen.print(markdown(results))
+    screen.print(f"Written: {workdir / 'results.md'}, {workdir / 'results.json'}")
 
 
 lists_app = typer.Typer(help="Officers' lists (personal data; restricted file).")
@@ -448,7 +455,7 @@ app.add_typer(lists_app, name="lists")
 def lists_export(
     name: Annotated[
         str,
-        typer.Argument(help="outreach, cleanup, double_funding, pbi_reconciliation or link_review"),
+        typer.Argument(help=", ".join(LISTS)),
     ],
     period: Annotated[str, typer.Option(help="YYYY-MM")],
     out: Annotated[Path, typer.Option(help="a .csv or .xlsx file to write (owner-only)")],
@@ -465,7 +472,7 @@ def lists_export(
         rows = export_list(warehouse, name, check_month(period), out, region)
     except (ExportError, PeriodError) as error:
         raise _refused(str(error), code=2) from None
-    console.print(f"Wrote {rows:,} rows of {name} {period} to {out} (owner-only).")
+    screen.print(f"Wrote {rows:,} rows of {name} {period} to {out} (owner-only).")
 
 
 @app.command("backfill")
@@ -484,9 +491,9 @@ def backfill_command(
 ) -> None:
     """Refresh a range of months oldest first, skipping those unchanged since published."""
     from flows.backfill import BackfillFailed, backfill
-    from flows.monthly_refresh import RunSettings
     from jkn.alerts import AlertsMisconfigured
     from jkn.periods import PeriodError, months
+    from jkn.refresh import RunSettings
 
     try:
         months(start, end)
@@ -499,10 +506,10 @@ def backfill_command(
         summary = failed.summary
     except AlertsMisconfigured as error:
         raise _refused(str(error)) from None
-    console.print(f"published: {', '.join(summary.published) or '-'}")
-    console.print(f"skipped (unchanged): {', '.join(summary.skipped) or '-'}")
+    screen.print(f"published: {', '.join(summary.published) or '-'}")
+    screen.print(f"skipped (unchanged): {', '.join(summary.skipped) or '-'}")
     for period, reason in summary.failed.items():
-        console.print(f"[red]failed {period}[/red]: {reason}")
+        screen.print(f"[red]failed {period}[/red]: {reason}")
     if summary.failed:
         raise typer.Exit(code=1)
 
@@ -537,8 +544,8 @@ def automations_apply(
     except AutomationsError as error:
         raise _refused(str(error), code=2) from None
     for line in done:
-        console.print(line, highlight=False)
-    console.print(f"Automations applied; alerts go through {block}.", highlight=False)
+        screen.print(line, highlight=False)
+    screen.print(f"Automations applied; alerts go through {block}.", highlight=False)
 
 
 def main() -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import duckdb
 from rich.console import Console, Group
 from rich.table import Table
 
+from jkn.databases import open_marts_read_only
 from jkn.domain import BRIDGE_CATEGORIES
+from jkn.refresh import RefreshSummary
 from warehouse import report_sql
-
-if TYPE_CHECKING:
-    from flows.monthly_refresh import RefreshSummary
 
 
 def _totals(summary: RefreshSummary) -> Table:
@@ -119,9 +116,13 @@ def _gaps(targets: list[dict] | None) -> str:
     return "\n".join(lines) or "—"
 
 
-def read_uhc_summary(warehouse: Path, asked: list[str]) -> list[dict]:
-    """Rows of the ``uhc_summary`` report for ``'YYYY-MM-DD|region_code'`` items, read-only."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def read_uhc_summary(marts_file: Path, asked: list[str]) -> list[dict]:
+    """Rows of the ``uhc_summary`` report for ``'YYYY-MM-DD|region_code'`` items, read-only
+    (nothing when nothing is published)."""
+    con = open_marts_read_only(marts_file)
+    if con is None:
+        return []
+    with con:
         frame = con.sql(report_sql("uhc_summary"), params={"regions": asked}).pl()
     return frame.to_dicts()
 

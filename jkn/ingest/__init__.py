@@ -1,0 +1,1 @@
+"""Receiving, reading, validating and staging the agencies' extracts (library layer)."""
