@@ -10,6 +10,8 @@ run is a field of :class:`Settings`, typed and checked, read once per process by
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -95,6 +97,21 @@ def secret(variable: str) -> str | None:
 def set_for_child_processes(variable: str, value: str) -> None:
     """Put a value in the environment the processes this one starts will inherit."""
     os.environ[variable] = value
+
+
+@contextmanager
+def for_child_processes(variable: str, value: str) -> Iterator[None]:
+    """Inside: a value in the environment the processes this one starts inherit; the
+    variable is as it was afterwards."""
+    previous = os.environ.get(variable)
+    os.environ[variable] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = previous
 
 
 def child_environment() -> dict[str, str]:

@@ -11,7 +11,18 @@ from jkn.bench.pipeline import STAGES, SizeResult, benchmark, exponent
 
 
 def _result(persons: int, seconds: float, gb: float) -> SizeResult:
-    return SizeResult(persons, persons * 3, 1.0, 0.1, seconds, seconds, gb, seconds, [])
+    return SizeResult(
+        persons=persons,
+        rows=persons * 3,
+        bare_read_seconds=1.0,
+        bare_read_peak_rss_gb=0.1,
+        pipeline_seconds=seconds,
+        stages_seconds=seconds,
+        fixed_seconds=0.0,
+        peak_rss_gb=gb,
+        ratio_to_bare_read=seconds,
+        stages=[],
+    )
 
 
 def test_scaling_exponent_is_the_slope_of_log_cost_over_log_size() -> None:
@@ -41,6 +52,11 @@ def test_a_small_benchmark_reports_every_stage(tmp_path: Path) -> None:
     assert sum(s.seconds for s in result.stages) > 0
     assert result.bare_read_seconds > 0 and result.ratio_to_bare_read > 1
     assert result.stages_seconds <= result.pipeline_seconds + 0.01
+    # the whole process: its fixed cost (start, imports, the server) is what the stages leave
+    assert result.fixed_seconds > 0.5
+    assert result.fixed_seconds == pytest.approx(
+        result.pipeline_seconds - result.stages_seconds, abs=0.02
+    )
     report = json.loads((tmp_path / "results.json").read_text())
     assert report["results"][0]["persons"] == 3_000
     assert "| 3,000 |" in (tmp_path / "results.md").read_text()

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 import jkn.settings  # noqa: F401  (telemetry off before Prefect is imported)
+from jkn.cli.server import ServerUnavailable, TemporaryServer, prefect_api
 from jkn.settings import DEFAULT_LANDING, DEFAULT_WAREHOUSE, quiet_prefect, restricted_path, secret
 from warehouse.build import LISTS
 
@@ -104,12 +105,19 @@ def run_command(
     ] = None,
 ) -> None:
     """Run the monthly flow for one period: pull, validate, resolve, build, check, publish."""
-    from jkn.runners import dask_runner
+    with prefect_api() as server:  # first: it comes up while the pipeline is imported
+        from jkn.runners import dask_runner
 
-    runner = dask_runner(dask_workers, dask_address)
-    summary = _run(
-        period, landing, warehouse, accept_redelivery, dask=runner, alert_block=alert_block
-    )
+        runner = dask_runner(dask_workers, dask_address)
+        summary = _run(
+            period,
+            landing,
+            warehouse,
+            accept_redelivery,
+            dask=runner,
+            alert_block=alert_block,
+            server=server,
+        )
     if not summary.published or summary.undelivered:
         raise typer.Exit(code=1)
 
@@ -128,6 +136,7 @@ def _run(  # type: ignore[no-untyped-def]
     show: bool = True,
     dask=None,  # a DaskTaskRunner: fan the linkage out by region on it
     alert_block: str | None = None,
+    server: TemporaryServer | None = None,
 ):
     from pydantic import ValidationError
 
@@ -135,6 +144,7 @@ def _run(  # type: ignore[no-untyped-def]
     from jkn.alerts import AlertsMisconfigured
     from jkn.cli.console import print_data_quality
     from jkn.lock import RefreshRunning
+    from jkn.quality import preload
     from jkn.refresh import RefreshParameters
 
     try:
@@ -151,11 +161,14 @@ def _run(  # type: ignore[no-untyped-def]
         raise _refused(f"Invalid parameters: {message}", code=2) from None
     with screen.status(f"Refreshing {period} from {landing} …"):
         try:
+            if server:
+                preload()  # while the server comes up: the checks' imports
+                server.wait_ready()
             flow = monthly_refresh.with_options(task_runner=dask) if dask else monthly_refresh
             summary = flow(params)
         except RunFailed as failed:
             summary = failed.summary
-        except (RefreshRunning, AlertsMisconfigured) as refused:
+        except (RefreshRunning, AlertsMisconfigured, ServerUnavailable) as refused:
             raise _refused(str(refused)) from None
     if show:
         print_data_quality(summary, screen)
@@ -189,18 +202,24 @@ def demo_command(
     landing = workdir / "landing"
     warehouse = workdir / "jkn.duckdb"
     summaries = {}
-    for name in SCENARIOS:
-        screen.rule(f"[bold]{name}[/bold]")
-        with screen.status(f"Generating {name} at scale {size} …"):
-            result = generate_scenario(name, landing, scale=size)
-        screen.print(
-            f"Generated {name}: "
-            + ", ".join(f"{src} → {path.name}" for src, path in result.files.items())
-        )
-        # the demo regenerates its data each time: a changed file is expected, not an incident
-        summaries[name] = _run(
-            result.period, str(landing), warehouse, accept_redelivery=True, show=False
-        )
+    with prefect_api() as server:  # comes up while the first district is generated
+        for name in SCENARIOS:
+            screen.rule(f"[bold]{name}[/bold]")
+            with screen.status(f"Generating {name} at scale {size} …"):
+                result = generate_scenario(name, landing, scale=size)
+            screen.print(
+                f"Generated {name}: "
+                + ", ".join(f"{src} → {path.name}" for src, path in result.files.items())
+            )
+            # the demo regenerates its data each time: a changed file is expected, not news
+            summaries[name] = _run(
+                result.period,
+                str(landing),
+                warehouse,
+                accept_redelivery=True,
+                show=False,
+                server=server,
+            )
     screen.rule("[bold]Demo: data quality per district and source[/bold]")
     screen.print(demo_summary_table(summaries))
     screen.rule("[bold]Demo: coverage, activity and UHC status of the five seed districts[/bold]")
@@ -490,22 +509,27 @@ def backfill_command(
     ] = None,
 ) -> None:
     """Refresh a range of months oldest first, skipping those unchanged since published."""
-    from flows.backfill import BackfillFailed, backfill
-    from jkn.alerts import AlertsMisconfigured
-    from jkn.periods import PeriodError, months
-    from jkn.refresh import RunSettings
+    with prefect_api() as server:  # first: it comes up while the pipeline is imported
+        from flows.backfill import BackfillFailed, backfill
+        from jkn.alerts import AlertsMisconfigured
+        from jkn.periods import PeriodError, months
+        from jkn.refresh import RunSettings
 
-    try:
-        months(start, end)
-    except PeriodError as error:
-        raise _refused(str(error), code=2) from None
-    settings = RunSettings(landing=landing, warehouse=warehouse, alert_block=alert_block or None)
-    try:
-        summary = backfill(start, end, settings, force)
-    except BackfillFailed as failed:
-        summary = failed.summary
-    except AlertsMisconfigured as error:
-        raise _refused(str(error)) from None
+        try:
+            months(start, end)
+        except PeriodError as error:
+            raise _refused(str(error), code=2) from None
+        settings = RunSettings(
+            landing=landing, warehouse=warehouse, alert_block=alert_block or None
+        )
+        try:
+            if server:
+                server.wait_ready()
+            summary = backfill(start, end, settings, force)
+        except BackfillFailed as failed:
+            summary = failed.summary
+        except (AlertsMisconfigured, ServerUnavailable) as error:
+            raise _refused(str(error)) from None
     screen.print(f"published: {', '.join(summary.published) or '-'}")
     screen.print(f"skipped (unchanged): {', '.join(summary.skipped) or '-'}")
     for period, reason in summary.failed.items():

@@ -317,6 +317,15 @@ def gx_root(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.gx")
 
 
+def preload() -> None:
+    """Import Great Expectations now (about a second and a half here) — for a caller that is
+    waiting anyway, e.g. for Prefect's temporary server to come up — rather than when the
+    checks run."""
+    import great_expectations
+    import great_expectations.expectations  # noqa: F401
+    from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: F401
+
+
 def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -> CheckpointReport:
     """Validate every suite in one checkpoint run, rebuild Data Docs offline, and report."""
     import great_expectations as gx
