@@ -234,7 +234,8 @@ def demo_command(
 @app.command("bench-link")
 def bench_link_command(
     persons: Annotated[
-        list[int], typer.Option(help="persons per benchmark district (repeatable)")
+        list[int],
+        typer.Option(metavar="N", help="persons per benchmark district (repeatable)"),
     ] = [100_000, 1_000_000],  # noqa: B006  (Typer reads the default, never mutates it)
     workdir: Annotated[Path, typer.Option(help="where the benchmark writes")] = Path(
         "data/bench-link"
@@ -399,7 +400,7 @@ def alerts_slack(
 
 @alerts_app.command("email")
 def alerts_email(
-    to: Annotated[list[str], typer.Option(help="recipient (repeatable)")],
+    to: Annotated[list[str], typer.Option(metavar="ADDRESS", help="recipient (repeatable)")],
     sender: Annotated[str, typer.Option(help="sender address")],
     api_key_env: Annotated[
         str, typer.Option(help="environment variable holding the SendGrid API key")
@@ -452,7 +453,9 @@ def alerts_test(
 def bench_command(
     persons: Annotated[
         list[int] | None,
-        typer.Option(help="residents per benchmark size (repeatable); default 0.1M, 1M, 3M"),
+        typer.Option(
+            metavar="N", help="residents per benchmark size (repeatable); default 0.1M, 1M, 3M"
+        ),
     ] = None,
     workdir: Annotated[Path, typer.Option(help="where the benchmark writes")] = Path("data/bench"),
 ) -> None:

@@ -81,7 +81,9 @@ def _report(console: Console, result: GenerationResult) -> None:
 def generate_command(
     region: Annotated[
         list[str] | None,
-        typer.Option("--region", help="Dotted kab/kota code, e.g. 16.08 (repeatable)."),
+        typer.Option(
+            "--region", metavar="CODE", help="Dotted kab/kota code, e.g. 16.08 (repeatable)."
+        ),
     ] = None,
     period: Annotated[str | None, typer.Option(help="Period YYYY-MM.")] = None,
     persons: Annotated[
@@ -96,7 +98,11 @@ def generate_command(
     out: Annotated[Path, typer.Option(help="Landing root.")] = Path("./data/landing"),
     format: Annotated[
         list[str] | None,
-        typer.Option("--format", help="source=ext, ext in csv|xlsx|parquet (repeatable)."),
+        typer.Option(
+            "--format",
+            metavar="SOURCE=EXT",
+            help="source=ext, ext in csv|xlsx|parquet (repeatable).",
+        ),
     ] = None,
     clean: Annotated[
         bool, typer.Option("--clean", help="No defects and no formatting mess.")
