@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pandera.polars as pa
 import polars as pl
-from pandera.api.polars.types import PolarsData
 
 from jkn import rules
 from schemas.common import (
     PersonRecord,
-    _select,
     date_value,
     first_in_file,
     parse_person_columns,
+    row_check,
     text,
     upper,
 )
@@ -100,57 +99,57 @@ class BpjsMembershipRecord(PersonRecord):
     kode_faskes: str = pa.Field(nullable=True, description="primary-care facility code")
     tmt: pl.Date = pa.Field(nullable=True, description="date the membership started")
 
-    @pa.dataframe_check(name="noka_is_13_digits")
-    def noka_is_13_digits(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("noka_is_13_digits")
+    def noka_is_13_digits(cls) -> pl.Expr:
         """NOKA is 13 digits; Excel strips its leading zeros and they cannot be guessed back."""
-        return _select(data, pl.col("noka").str.contains(r"^[0-9]{13}$").fill_null(False))
+        return pl.col("noka").str.contains(r"^[0-9]{13}$").fill_null(False)
 
-    @pa.dataframe_check(name="noka_unique_in_file")
-    def noka_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("noka_unique_in_file")
+    def noka_unique_in_file(cls) -> pl.Expr:
         """A card appears once; later repeats of a NOKA are quarantined."""
         noka = pl.col("noka")
-        return _select(data, pl.when(noka.is_not_null()).then(pl.col(first_in_file("noka"))))
+        return pl.when(noka.is_not_null()).then(pl.col(first_in_file("noka")))
 
-    @pa.dataframe_check(name="segment_is_known")
-    def segment_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("segment_is_known")
+    def segment_is_known(cls) -> pl.Expr:
         """SEGMEN is one of the JKN segments (or an older name of one; ``segments.csv``)."""
-        return _select(data, pl.col("segmen").is_in(list(rules.segments())).fill_null(False))
+        return pl.col("segmen").is_in(list(rules.segments())).fill_null(False)
 
-    @pa.dataframe_check(name="status_is_known")
-    def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("status_is_known")
+    def status_is_known(cls) -> pl.Expr:
         """STATUS_PESERTA is AKTIF or NONAKTIF."""
-        return _select(data, pl.col("status_peserta").is_in(list(STATUSES)).fill_null(False))
+        return pl.col("status_peserta").is_in(list(STATUSES)).fill_null(False)
 
-    @pa.dataframe_check(name="relation_is_known")
-    def relation_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("relation_is_known")
+    def relation_is_known(cls) -> pl.Expr:
         """A given HUBUNGAN_KELUARGA is PESERTA, SUAMI, ISTRI, ANAK or TAMBAHAN."""
         value = pl.col("hubungan_keluarga")
-        return _select(data, pl.when(value.is_not_null()).then(value.is_in(list(RELATIONS))))
+        return pl.when(value.is_not_null()).then(value.is_in(list(RELATIONS)))
 
-    @pa.dataframe_check(name="kelas_is_1_2_3")
-    def kelas_is_1_2_3(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("kelas_is_1_2_3")
+    def kelas_is_1_2_3(cls) -> pl.Expr:
         """A given KELAS is 1, 2 or 3."""
         given = pl.col("_kelas_text").is_not_null()
-        return _select(data, pl.when(given).then(pl.col("kelas").is_in([1, 2, 3]).fill_null(False)))
+        return pl.when(given).then(pl.col("kelas").is_in([1, 2, 3]).fill_null(False))
 
-    @pa.dataframe_check(name="inactive_reason_is_known")
-    def inactive_reason_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("inactive_reason_is_known")
+    def inactive_reason_is_known(cls) -> pl.Expr:
         """A given KET_NONAKTIF is one of the known reasons."""
         value = pl.col("ket_nonaktif")
-        return _select(data, pl.when(value.is_not_null()).then(value.is_in(list(INACTIVE_REASONS))))
+        return pl.when(value.is_not_null()).then(value.is_in(list(INACTIVE_REASONS)))
 
-    @pa.dataframe_check(name="arrears_is_count")
-    def arrears_is_count(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("arrears_is_count")
+    def arrears_is_count(cls) -> pl.Expr:
         """A given BULAN_TUNGGAKAN is a whole number of months, 0 or more."""
         given = pl.col("_bulan_tunggakan_text").is_not_null()
-        return _select(data, pl.when(given).then((pl.col("bulan_tunggakan") >= 0).fill_null(False)))
+        return pl.when(given).then((pl.col("bulan_tunggakan") >= 0).fill_null(False))
 
-    @pa.dataframe_check(name="tmt_is_date")
-    def tmt_is_date(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("tmt_is_date")
+    def tmt_is_date(cls) -> pl.Expr:
         """A given TMT is a real date, not after the period's end."""
         given = pl.col("_tmt_text").is_not_null()
         ok = pl.col("tmt").is_not_null() & (pl.col("tmt") <= pl.col("_period_end"))
-        return _select(data, pl.when(given).then(ok))
+        return pl.when(given).then(ok)
 
 
 MODEL = BpjsMembershipRecord

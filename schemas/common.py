@@ -16,7 +16,10 @@ space, the invisible format characters an export or a paste leaves at a value's 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -169,6 +172,46 @@ def _select(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
     return data.lazyframe.select(_ok(expr))
 
 
+Rule = Callable[[Any], pl.Expr]
+_RULE = "__row_rule__"
+
+
+def row_check(name: str) -> Callable[[Rule], classmethod]:
+    """Declare a pandera dataframe check from its rule: the decorated method returns the polars
+    expression that holds where the row passes (null where the rule cannot be judged).
+
+    pandera runs it as any ``@pa.dataframe_check`` (``model.validate`` gives the answer it always
+    gave); the rule stays reachable from the model, so :func:`row_rules` can evaluate every
+    check of a source in one ``select`` instead of one pandera query per check.
+    """
+
+    def declare(rule: Rule) -> classmethod:
+        def check(cls: Any, data: PolarsData) -> pl.LazyFrame:
+            return _select(data, rule(cls))
+
+        functools.update_wrapper(check, rule)
+        setattr(check, _RULE, (name, rule))
+        return pa.dataframe_check(name=name)(check)
+
+    return declare
+
+
+def row_rules(model: type[pa.DataFrameModel]) -> dict[str, pl.Expr]:
+    """Every row check of ``model``, by name in pandera's order: an expression that is true
+    where the row passes (never null), the very expression pandera's check selects."""
+    declared: dict[str, tuple[str, Rule]] = {}
+    for klass in reversed(model.__mro__):  # a subclass's method overrides its parent's
+        for attribute, value in vars(klass).items():
+            found = getattr(getattr(value, "__func__", None), _RULE, None)
+            if found is not None:
+                declared[attribute] = found
+    rules = {name: _ok(rule(model)).alias(name) for name, rule in declared.values()}
+    names = [check.name for check in model.to_schema().checks]
+    if sorted(names) != sorted(rules):
+        raise TypeError(f"{model.__name__}: every dataframe check must be a row_check: {names}")
+    return {name: rules[name] for name in names}
+
+
 class PersonRecord(pa.DataFrameModel):
     """Columns and checks shared by every person-level extract, after parsing.
 
@@ -188,110 +231,105 @@ class PersonRecord(pa.DataFrameModel):
         strict = False
         coerce = False
 
-    @pa.dataframe_check(name="nik_present")
-    def nik_present(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_present")
+    def nik_present(cls) -> pl.Expr:
         """The NIK is given (warning where the contract allows it empty)."""
-        return _select(data, pl.col("nik").is_not_null())
+        return pl.col("nik").is_not_null()
 
-    @pa.dataframe_check(name="nik_not_excel_scientific")
-    def nik_not_excel_scientific(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_not_excel_scientific")
+    def nik_not_excel_scientific(cls) -> pl.Expr:
         """Excel wrote the NIK as a number (``3.20101E+15``): its digits are lost for good."""
-        return _select(data, ~pl.col("nik").str.contains(r"(?i)^[0-9]+([.,][0-9]+)?E\+?[0-9]+$"))
+        return ~pl.col("nik").str.contains(r"(?i)^[0-9]+([.,][0-9]+)?E\+?[0-9]+$")
 
-    @pa.dataframe_check(name="nik_is_16_digits")
-    def nik_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_is_16_digits")
+    def nik_is_16_digits(cls) -> pl.Expr:
         """A given NIK is exactly 16 ASCII digits (other scripts' digits are not converted)."""
-        return _select(data, _NIK_OK)
+        return _NIK_OK
 
-    @pa.dataframe_check(name="nik_structure_valid")
-    def nik_structure_valid(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_structure_valid")
+    def nik_structure_valid(cls) -> pl.Expr:
         """The NIK's province is known, its codes are not 00, it encodes a real birth date and
         its serial is not 0000 (a mistyped NIK, flagged)."""
         province = pl.col("nik").str.slice(0, 2).is_in(region_digit_sets()["province"])
         zeros = (pl.col("nik").str.slice(2, 2) == "00") | (pl.col("nik").str.slice(4, 2) == "00")
         serial = pl.col("nik").str.slice(12, 4) != "0000"
         valid = province & ~zeros & serial & nik_birth_date().is_not_null()
-        return _select(data, pl.when(_NIK_OK).then(valid))
+        return pl.when(_NIK_OK).then(valid)
 
-    @pa.dataframe_check(name="nik_region_current")
-    def nik_region_current(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_region_current")
+    def nik_region_current(cls) -> pl.Expr:
         """The kab/kota and kecamatan that issued the NIK are in today's Kemendagri list (old
         codes from before a region split stay valid on old NIKs: a warning)."""
         sets = region_digit_sets()
         current = pl.col("nik").str.slice(0, 4).is_in(sets["kabupaten"]) & pl.col("nik").str.slice(
             0, 6
         ).is_in(sets["kecamatan"])
-        return _select(data, pl.when(_NIK_OK).then(current))
+        return pl.when(_NIK_OK).then(current)
 
-    @pa.dataframe_check(name="nik_dob_matches")
-    def nik_dob_matches(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_dob_matches")
+    def nik_dob_matches(cls) -> pl.Expr:
         """The birth date encoded in the NIK equals the row's date of birth."""
-        return _select(data, nik_birth_date() == pl.col("tgl_lahir"))
+        return nik_birth_date() == pl.col("tgl_lahir")
 
-    @pa.dataframe_check(name="nik_sex_matches")
-    def nik_sex_matches(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_sex_matches")
+    def nik_sex_matches(cls) -> pl.Expr:
         """The sex encoded in the NIK (day + 40 for women) equals the row's sex."""
         known = pl.col("jenis_kelamin").is_in(["L", "P"])
-        return _select(data, pl.when(known).then(nik_sex() == pl.col("jenis_kelamin")))
+        return pl.when(known).then(nik_sex() == pl.col("jenis_kelamin"))
 
-    @pa.dataframe_check(name="no_kk_is_16_digits")
-    def no_kk_is_16_digits(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("no_kk_is_16_digits")
+    def no_kk_is_16_digits(cls) -> pl.Expr:
         """A given family-card number is exactly 16 digits."""
-        return _select(data, pl.col("no_kk").str.contains(r"^[0-9]{16}$"))
+        return pl.col("no_kk").str.contains(r"^[0-9]{16}$")
 
-    @pa.dataframe_check(name="name_present")
-    def name_present(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("name_present")
+    def name_present(cls) -> pl.Expr:
         """The row names the person."""
-        return _select(data, pl.col("nama").is_not_null())
+        return pl.col("nama").is_not_null()
 
-    @pa.dataframe_check(name="name_not_too_long")
-    def name_not_too_long(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("name_not_too_long")
+    def name_not_too_long(cls) -> pl.Expr:
         """A name is at most 150 characters: a longer cell is a pasted paragraph, a joined
         row or an injected payload, not a person's name."""
-        return _select(data, pl.col("nama").str.len_chars() <= 150)
+        return pl.col("nama").str.len_chars() <= 150
 
-    @pa.dataframe_check(name="dob_present")
-    def dob_present(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("dob_present")
+    def dob_present(cls) -> pl.Expr:
         """The date of birth is given."""
-        return _select(data, pl.col("_tgl_lahir_text").is_not_null())
+        return pl.col("_tgl_lahir_text").is_not_null()
 
-    @pa.dataframe_check(name="dob_is_date")
-    def dob_is_date(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("dob_is_date")
+    def dob_is_date(cls) -> pl.Expr:
         """A given date of birth is a real date in DD-MM-YYYY, DD/MM/YYYY or YYYY-MM-DD."""
-        return _select(
-            data,
-            pl.when(pl.col("_tgl_lahir_text").is_not_null()).then(
-                pl.col("tgl_lahir").is_not_null()
-            ),
+        return pl.when(pl.col("_tgl_lahir_text").is_not_null()).then(
+            pl.col("tgl_lahir").is_not_null()
         )
 
-    @pa.dataframe_check(name="dob_not_in_future")
-    def dob_not_in_future(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("dob_not_in_future")
+    def dob_not_in_future(cls) -> pl.Expr:
         """Nobody is born after the end of the period the extract describes."""
-        return _select(data, pl.col("tgl_lahir") <= pl.col(PERIOD_END))
+        return pl.col("tgl_lahir") <= pl.col(PERIOD_END)
 
-    @pa.dataframe_check(name="dob_after_1900")
-    def dob_after_1900(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("dob_after_1900")
+    def dob_after_1900(cls) -> pl.Expr:
         """A date of birth before 1900 is a typing error, not a person."""
-        return _select(data, pl.col("tgl_lahir") >= pl.date(1900, 1, 1))
+        return pl.col("tgl_lahir") >= pl.date(1900, 1, 1)
 
-    @pa.dataframe_check(name="sex_is_known")
-    def sex_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("sex_is_known")
+    def sex_is_known(cls) -> pl.Expr:
         """Sex is L/LAKI-LAKI or P/PEREMPUAN."""
-        return _select(data, pl.col("jenis_kelamin").is_in(["L", "P"]).fill_null(False))
+        return pl.col("jenis_kelamin").is_in(["L", "P"]).fill_null(False)
 
-    @pa.dataframe_check(name="village_code_is_10_digits")
-    def village_code_is_10_digits(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("village_code_is_10_digits")
+    def village_code_is_10_digits(cls) -> pl.Expr:
         """The domicile code is a 10-digit village code (dotted or not)."""
-        return _select(
-            data,
-            pl.col("kode_wilayah").is_not_null()
-            & pl.col("kode_wilayah").str.contains(r"^[0-9]{10}$"),
+        return pl.col("kode_wilayah").is_not_null() & pl.col("kode_wilayah").str.contains(
+            r"^[0-9]{10}$"
         )
 
-    @pa.dataframe_check(name="village_code_known")
-    def village_code_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("village_code_known")
+    def village_code_known(cls) -> pl.Expr:
         """The domicile village is in the Kemendagri list (Kepmendagri 300.2.2-2138/2025)."""
         well_formed = pl.col("kode_wilayah").str.contains(r"^[0-9]{10}$")
         known = pl.col("kode_wilayah").is_in(region_digit_sets()["desa"])
-        return _select(data, pl.when(well_formed).then(known))
+        return pl.when(well_formed).then(known)

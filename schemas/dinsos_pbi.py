@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pandera.polars as pa
 import polars as pl
-from pandera.api.polars.types import PolarsData
 
 from schemas.common import (
     PersonRecord,
-    _select,
     first_of_each_nik,
     parse_person_columns,
+    row_check,
     text,
     upper,
 )
@@ -59,20 +58,20 @@ class DinsosPbiRecord(PersonRecord):
         nullable=True, description="who pays the premium: APBN (central) or APBD (the Pemda)"
     )
 
-    @pa.dataframe_check(name="desil_is_1_to_10")
-    def desil_is_1_to_10(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("desil_is_1_to_10")
+    def desil_is_1_to_10(cls) -> pl.Expr:
         """DESIL is a whole number from 1 to 10."""
-        return _select(data, pl.col("desil").is_between(1, 10).fill_null(False))
+        return pl.col("desil").is_between(1, 10).fill_null(False)
 
-    @pa.dataframe_check(name="sumber_dana_is_known")
-    def sumber_dana_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("sumber_dana_is_known")
+    def sumber_dana_is_known(cls) -> pl.Expr:
         """SUMBER_DANA is APBN or APBD."""
-        return _select(data, pl.col("sumber_dana").is_in(list(FUNDERS)).fill_null(False))
+        return pl.col("sumber_dana").is_in(list(FUNDERS)).fill_null(False)
 
-    @pa.dataframe_check(name="nik_listed_once")
-    def nik_listed_once(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_listed_once")
+    def nik_listed_once(cls) -> pl.Expr:
         """A person is listed once; a repeated NIK is a duplicate to clean up (flagged)."""
-        return _select(data, first_of_each_nik())
+        return first_of_each_nik()
 
 
 MODEL = DinsosPbiRecord

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pandera.polars as pa
 import polars as pl
-from pandera.api.polars.types import PolarsData
 
 from schemas.common import (
     PersonRecord,
-    _select,
     date_value,
     first_of_each_nik,
     parse_person_columns,
+    row_check,
     text,
     upper,
 )
@@ -61,38 +60,35 @@ class DukcapilRecord(PersonRecord):
     )
     tgl_status: pl.Date = pa.Field(nullable=True, description="date of death or move")
 
-    @pa.dataframe_check(name="nik_unique_in_file")
-    def nik_unique_in_file(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("nik_unique_in_file")
+    def nik_unique_in_file(cls) -> pl.Expr:
         """A NIK appears once in the civil registry; later repeats are quarantined."""
-        return _select(data, first_of_each_nik())
+        return first_of_each_nik()
 
-    @pa.dataframe_check(name="status_is_known")
-    def status_is_known(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("status_is_known")
+    def status_is_known(cls) -> pl.Expr:
         """STATUS is HIDUP, MATI or PINDAH."""
-        return _select(data, pl.col("status").is_in(list(STATUSES)).fill_null(False))
+        return pl.col("status").is_in(list(STATUSES)).fill_null(False)
 
-    @pa.dataframe_check(name="status_date_is_date")
-    def status_date_is_date(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("status_date_is_date")
+    def status_date_is_date(cls) -> pl.Expr:
         """A given date of death or move is a real date, not after the period's end."""
         given = pl.col("_tgl_status_text").is_not_null()
         ok = pl.col("tgl_status").is_not_null() & (pl.col("tgl_status") <= pl.col("_period_end"))
-        return _select(data, pl.when(given).then(ok))
+        return pl.when(given).then(ok)
 
-    @pa.dataframe_check(name="status_date_not_before_birth")
-    def status_date_not_before_birth(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("status_date_not_before_birth")
+    def status_date_not_before_birth(cls) -> pl.Expr:
         """Nobody dies or moves before being born: one of the two dates is wrong, and which
         one cannot be told (quarantined, like any date that cannot be read as the contract
         says)."""
-        return _select(data, pl.col("tgl_status") >= pl.col("tgl_lahir"))
+        return pl.col("tgl_status") >= pl.col("tgl_lahir")
 
-    @pa.dataframe_check(name="status_date_present")
-    def status_date_present(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_check("status_date_present")
+    def status_date_present(cls) -> pl.Expr:
         """A person deceased or moved out has the date of it."""
-        return _select(
-            data,
-            pl.when(pl.col("status").is_in(["MATI", "PINDAH"])).then(
-                pl.col("_tgl_status_text").is_not_null()
-            ),
+        return pl.when(pl.col("status").is_in(["MATI", "PINDAH"])).then(
+            pl.col("_tgl_status_text").is_not_null()
         )
 
 

@@ -8,16 +8,19 @@ otherwise. Rows the CSV parser could not split are quarantined too. Nothing is d
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from functools import cache
 
 import pandera.errors
+import pandera.polars as pa
 import polars as pl
 
 from jkn.ingest.readers import LINE, RawExtract
 from jkn.periods import last_day
 from jkn.settings import settings
 from schemas import SourceSchema
-from schemas.common import PERIOD_END
+from schemas.common import PERIOD_END, row_rules
 
 UNREADABLE = "record_readable"
 _POS = "__pos"
@@ -60,8 +63,8 @@ def check_names(schema: SourceSchema) -> list[str]:
 
 
 def chunk_rows() -> int:
-    """Rows validated at a time (``JKN_VALIDATE_CHUNK_ROWS``, default 250,000): pandera's
-    working memory grows with the rows it checks at once, so a file is checked in slices and
+    """Rows validated at a time (``JKN_VALIDATE_CHUNK_ROWS``, default 250,000): the checks'
+    working memory grows with the rows checked at once, so a file is checked in slices and
     peak memory stays flat however large the extract."""
     return settings().validate_chunk_rows
 
@@ -112,7 +115,7 @@ def _validate_slice(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Parse and check one slice of rows: its staged rows, quarantine (as received and as
     parsed) and failures. Loaded and quarantined rows are parsed by the same expressions."""
-    frame = frame.with_columns(schema.parse())
+    frame = frame.lazy().with_columns(schema.parse()).collect()  # lazy: shared parts once
     failures = _failures(frame, schema)
     per_row = failures.group_by(_POS).agg(
         pl.col("check").filter(pl.col("severity") == "error").sort().alias("reasons"),
@@ -144,29 +147,43 @@ def assert_rows_conserved(result: ValidationResult) -> None:
 
 
 def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
-    """One row per (row position, failed check), with the check's severity."""
-    columns = {_POS: pl.UInt32, "check": pl.String}
+    """One row per (row position, failed check), with the check's severity.
+
+    pandera validates the frame's structure (columns present, dtypes); the row checks — the
+    model's pandera dataframe checks — are then evaluated together, in one ``select`` over the
+    slice (shared sub-expressions computed once), rather than one pandera query each.
+    """
     try:
-        schema.model.validate(frame, lazy=True)
+        _structure(schema.model).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        structural = cases.filter(pl.col("index").is_null())
-        if structural.height:
-            # a column of the wrong type after parsing is a defect in the schema, not in data
-            details = structural.select("check", "column").rows()
-            raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
-        # pandera's index counts rows of the slice it was given; _POS counts rows of the file
-        # (slices are contiguous, so the file's position is the slice's first plus the index)
-        first = frame[_POS][0] if frame.height else 0
-        found = cases.select(
-            (pl.col("index").cast(pl.UInt32) + first).alias(_POS), "check"
-        ).unique()
-    else:
-        found = pl.DataFrame(schema=columns)
-    severity = {check: schema.severity(check) for check in check_names(schema)}
+        structural = errors.failure_cases.filter(pl.col("index").is_null())
+        if not structural.height:
+            raise  # a failure of a row: none is possible without row checks
+        # a column of the wrong type after parsing is a defect in the schema, not in data
+        details = structural.select("check", "column").rows()
+        raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
+    rules = row_rules(schema.model)  # built again each time: a rule may read the rules CSVs
+    found = (
+        frame.lazy()  # lazy, so that the sub-expressions checks share are computed once
+        .select(_POS, *rules.values())
+        .filter(~pl.all_horizontal(list(rules)))  # the few rows failing any check
+        .unpivot(index=_POS, variable_name="check", value_name="ok")
+        .filter(~pl.col("ok"))
+        .select(_POS, "check")
+        .collect()
+    )
+    severity = {check: schema.severity(check) for check in rules}
     return found.with_columns(
         pl.col("check").replace_strict(severity, return_dtype=pl.String).alias("severity")
     )
+
+
+@cache
+def _structure(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """The model's schema without its row checks: columns and dtypes only."""
+    structure = copy.deepcopy(model.to_schema())
+    structure.checks = []
+    return structure
 
 
 def _check_counts(failures: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:
