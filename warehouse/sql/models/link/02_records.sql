@@ -16,16 +16,25 @@ with rows as (
     from staging.dinsos_pbi where period = $period
 ),
 
+names as (
+    -- each distinct name normalised once, as in link_people (a missing name as '')
+    select nama, jkn_name_parts(nama) as parts
+    from (select distinct coalesce(nama, '') as nama from rows)
+),
+
 checked as (
     select
         r.*,
+        n.parts,
         p.nik is not null as resolves,
+        -- the cheap date comparisons first: the name's similarity only where they disagree
         p.nik is not null
-            and jaro_winkler_similarity(jkn_name_key(r.nama), p.name_key) < $name_similar
             and abs(date_diff('day', r.dob, p.dob)) > $dob_near_days
             and jkn_swap_day_month(r.dob) is distinct from p.dob
+            and jaro_winkler_similarity(n.parts.name_key, p.name_key) < $name_similar
             as nik_conflict
     from rows as r
+    inner join names as n on n.nama = coalesce(r.nama, '')
     left join link_people as p on p.nik = r.nik
 ),
 
@@ -43,7 +52,8 @@ final as (
             || strftime(dob, '%m%y'),
             false
         ) as nik_consistent,
-        unnest(jkn_comparable(nama, village)),
+        unnest(parts),
+        unnest(jkn_places(village)),
         dob,
         sex,
         village,

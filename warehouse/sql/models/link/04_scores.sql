@@ -8,6 +8,11 @@ with weights as (
     select map(list(comparison || ':' || level), list(weight)) as w from link_weights
 ),
 
+records as (
+    -- what depends on the record alone, once per record rather than once per candidate
+    select *, jkn_swap_day_month(dob) as dob_swapped from link_records
+),
+
 measured as (
     -- the costly string comparisons, once per pair
     select
@@ -22,6 +27,7 @@ measured as (
         r.tokens as r_tokens,
         p.tokens as p_tokens,
         r.dob as r_dob,
+        r.dob_swapped as r_dob_swapped,
         p.dob as p_dob,
         r.nik as r_nik,
         r.nik_conflict,
@@ -36,10 +42,14 @@ measured as (
         p.sex as p_sex,
         r.village as r_village,
         p.village as p_village,
+        r.kecamatan as r_kecamatan,
+        p.kecamatan as p_kecamatan,
+        r.kabupaten as r_kabupaten,
+        p.kabupaten as p_kabupaten,
         r.no_kk as r_no_kk,
         p.no_kk as p_no_kk
     from link_candidates as c
-    inner join link_records as r on r.rec_id = c.rec_id
+    inner join records as r on r.rec_id = c.rec_id
     inner join link_people as p on p.nik = c.nik
 ),
 
@@ -54,7 +64,9 @@ compared as (
             when name_equal then 'exact'
             when name_jw >= $name_close then 'close'
             -- later branches are evaluated only for the pairs earlier ones left
-            when len(p_name_key) >= 4 and damerau_levenshtein(r_name_key, p_name_key) = 1
+            -- one edit apart means lengths at most one apart: the edit distance only then
+            when len(p_name_key) >= 4 and abs(len(r_name_key) - len(p_name_key)) <= 1
+                and damerau_levenshtein(r_name_key, p_name_key) = 1
                 then 'one_typo'
             when len(r_tokens) >= 2 and len(p_tokens) >= 2
                 and (list_has_all(r_tokens, p_tokens) or list_has_all(p_tokens, r_tokens))
@@ -65,7 +77,7 @@ compared as (
         case
             when r_dob is null or p_dob is null then 'missing'
             when r_dob = p_dob then 'exact'
-            when jkn_swap_day_month(r_dob) = p_dob then 'swap'
+            when r_dob_swapped = p_dob then 'swap'
             when abs(date_diff('day', r_dob, p_dob)) <= $dob_near_days then 'near'
             when year(r_dob) = year(p_dob) then 'year'
             else 'different'
@@ -86,7 +98,7 @@ compared as (
             -- a digit off in the region part while the row lives in another kecamatan than
             -- the candidate: the place disagrees twice, the NIK is likely a neighbour's
             when nik_edits = 1 and left(r_nik, 6) <> left(p_nik, 6)
-                and r_village is not null and left(r_village, 6) <> left(p_village, 6)
+                and r_village is not null and r_kecamatan <> p_kecamatan
                 then 'one_edit_region_elsewhere'
             when nik_edits = 1 then 'one_edit'
             -- a NIK that agrees with its own row's birth date and sex and is two digits from
@@ -103,8 +115,8 @@ compared as (
         case
             when r_village is null or p_village is null then 'missing'
             when r_village = p_village then 'village'
-            when left(r_village, 6) = left(p_village, 6) then 'kecamatan'
-            when left(r_village, 4) = left(p_village, 4) then 'kabupaten'
+            when r_kecamatan = p_kecamatan then 'kecamatan'
+            when r_kabupaten = p_kabupaten then 'kabupaten'
             else 'different'
         end as place_level,
         case
