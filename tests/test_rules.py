@@ -61,7 +61,7 @@ def test_python_reads_the_lists_the_sql_joins() -> None:
 
 
 def test_the_report_pivots_on_the_bridge_categories_of_the_csv() -> None:
-    sql = warehouse.report_sql("uhc_summary")
+    sql = warehouse.report_sql("uhc_summary", {"bridge_categories": domain.BRIDGE_CATEGORIES})
     quoted = ", ".join(f"'{c}'" for c in domain.BRIDGE_CATEGORIES)
     assert quoted in sql
     assert "/* categories of" not in sql

@@ -11,10 +11,9 @@ needs to know — which file, DuckDB's memory limit and threads — it is told b
 
 from __future__ import annotations
 
-import csv
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,24 +45,23 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object])
     con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
 
 
-def report_sql(name: str) -> str:
+def report_sql(name: str, categories: Mapping[str, Sequence[str]]) -> str:
     """The text of one report query, ``sql/reports/<name>.sql`` (reads published marts).
 
-    A comment ``/* categories of rules/<file>.csv */`` in it is replaced by that rules file's
-    categories, quoted, in their order: a ``pivot … in (…)`` must name its columns, and DuckDB
-    refuses parameters in a pivot whose columns come from a subquery.
+    A comment ``/* categories of rules/<file>.csv */`` in it is replaced by ``categories[<file>]``
+    quoted, in order (the caller reads the rules, ``jkn.rules``): a ``pivot … in (…)`` must name
+    its columns, and DuckDB refuses parameters in a pivot whose columns come from a subquery.
     """
     sql = (SQL_DIR / "reports" / f"{name}.sql").read_text(encoding="utf-8")
-    return _RULE_CATEGORIES.sub(lambda found: _categories(found.group(1)), sql)
+
+    def quoted(found: re.Match[str]) -> str:
+        values = categories[found.group(1)]
+        return ", ".join("'{}'".format(value.replace("'", "''")) for value in values)
+
+    return _RULE_CATEGORIES.sub(quoted, sql)
 
 
 _RULE_CATEGORIES = re.compile(r"/\* categories of rules/(\w+)\.csv \*/")
-
-
-def _categories(rules_file: str) -> str:
-    with (RULES_DIR / f"{rules_file}.csv").open(encoding="utf-8", newline="") as handle:
-        ranked = sorted(csv.DictReader(handle), key=lambda row: int(row["category_order"]))
-    return ", ".join("'{}'".format(row["category"].replace("'", "''")) for row in ranked)
 
 
 def check_sql(name: str) -> str:

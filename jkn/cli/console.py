@@ -123,7 +123,10 @@ def read_uhc_summary(marts_file: Path, asked: list[str]) -> list[dict]:
     if con is None:
         return []
     with con:
-        frame = con.sql(report_sql("uhc_summary"), params={"regions": asked}).pl()
+        frame = con.sql(
+            report_sql("uhc_summary", {"bridge_categories": BRIDGE_CATEGORIES}),
+            params={"regions": asked},
+        ).pl()
     return frame.to_dicts()
 
 
