@@ -25,6 +25,12 @@ def macros() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _name_keys(macros: duckdb.DuckDBPyConnection, a: str, b: str) -> tuple[str, str]:
+    row = macros.execute("select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
@@ -42,9 +48,7 @@ def macros() -> duckdb.DuckDBPyConnection:
 def test_spelling_variants_share_one_name_key(
     macros: duckdb.DuckDBPyConnection, a: str, b: str
 ) -> None:
-    row = macros.execute("select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}).fetchone()
-    assert row is not None
-    key_a, key_b = row
+    key_a, key_b = _name_keys(macros, a, b)
     assert key_a == key_b != ""
 
 
@@ -52,9 +56,7 @@ def test_spelling_variants_share_one_name_key(
 def test_different_names_keep_different_keys(
     macros: duckdb.DuckDBPyConnection, a: str, b: str
 ) -> None:
-    row = macros.execute("select jkn_name_key($a), jkn_name_key($b)", {"a": a, "b": b}).fetchone()
-    assert row is not None
-    key_a, key_b = row
+    key_a, key_b = _name_keys(macros, a, b)
     assert key_a != key_b
 
 
