@@ -8,11 +8,18 @@ by hand instead starts the same temporary server — Prefect's own application, 
 ``PREFECT_HOME`` that Prefect's would use — as the first thing it does, imports the pipeline
 while the server comes up, and stops it when the command ends. Orchestration is Prefect's as
 before; only the start is earlier. A configured ``PREFECT_API_URL`` is used as it is.
+
+Earlier still: importing Prefect to read its settings takes over a second, so the commands that
+run a flow start the server speculatively (:func:`start_early`, before anything heavy is
+imported) unless ``PREFECT_API_URL`` is in the environment; :func:`prefect_api` then adopts it,
+or stops it if Prefect's settings (a profile) name a server after all.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -85,39 +92,86 @@ class TemporaryServer:
             self.process.wait()
 
 
+# the commands whose flows need an API (jkn.cli.commands)
+FLOW_COMMANDS = frozenset({"run", "backfill", "demo"})
+_early: TemporaryServer | None = None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def prefect_api() -> Iterator[TemporaryServer | None]:
-    """Inside: the Prefect API this command's flows use. When none is configured (and
-    Prefect's ephemeral mode is allowed), a temporary server started now; call
-    :meth:`TemporaryServer.wait_ready` just before the first flow."""
-    import prefect
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+def _spawn(settings: dict[str, str], timeout_s: float) -> TemporaryServer:
+    """Start Prefect's server application (ephemeral mode, then ``settings``) on a free local
+    port, in this process's environment."""
+    import importlib.util
 
-    current = get_current_settings()
-    if current.api.url or not current.server.ephemeral.enabled:
-        yield None  # a configured server, or Prefect's own refusal when it is called
-        return
+    spec = importlib.util.find_spec("prefect")  # its folder, without importing it
+    assert spec is not None and spec.origin is not None
     port = _free_port()
     command = [
         sys.executable, "-m", "uvicorn",
-        "--app-dir", str(Path(prefect.__file__).parent.parent),
+        "--app-dir", str(Path(spec.origin).parent.parent),
         "--factory", "prefect.server.api.server:create_app",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "error", "--lifespan", "on",
     ]  # fmt: skip
-    environment = child_environment() | _EPHEMERAL
-    environment |= current.to_environment_variables(exclude_unset=True)
-    server = TemporaryServer(
+    return TemporaryServer(
         url=f"http://127.0.0.1:{port}/api",
-        process=subprocess.Popen(command, env=environment),
-        timeout_s=float(current.server.ephemeral.startup_timeout_seconds),
+        process=subprocess.Popen(command, env=child_environment() | _EPHEMERAL | settings),
+        timeout_s=timeout_s,
     )
+
+
+def start_early(arguments: list[str]) -> None:
+    """Start the temporary server now if these command-line arguments run a flow and no
+    ``PREFECT_API_URL`` is in the environment (the server inherits this environment and
+    working directory, so it reads the same Prefect settings as this process will)."""
+    global _early
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    if (
+        _early is not None
+        or command not in FLOW_COMMANDS
+        or {"--help", "-h"} & set(arguments)
+        or os.environ.get("PREFECT_API_URL")
+    ):
+        return
+    # Prefect's default startup timeout; the configured one applies when it is adopted
+    _early = _spawn({}, timeout_s=20)
+    atexit.register(_stop_unadopted)
+
+
+def _stop_unadopted() -> None:
+    """At exit: stop a server started early that no command adopted (e.g. refused options)."""
+    global _early
+    if _early is not None:
+        _early.process.terminate()
+        _early.process.wait()
+        _early = None
+
+
+@contextmanager
+def prefect_api() -> Iterator[TemporaryServer | None]:
+    """Inside: the Prefect API this command's flows use. When none is configured (and
+    Prefect's ephemeral mode is allowed), a temporary server — the one :func:`start_early`
+    started, or one started now; call :meth:`TemporaryServer.wait_ready` just before the
+    first flow."""
+    global _early
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    current = get_current_settings()
+    if current.api.url or not current.server.ephemeral.enabled:
+        _stop_unadopted()  # a profile names a server after all
+        yield None  # a configured server, or Prefect's own refusal when it is called
+        return
+    timeout_s = float(current.server.ephemeral.startup_timeout_seconds)
+    if _early is not None:
+        server, _early = _early, None
+        server.timeout_s = timeout_s
+    else:
+        server = _spawn(current.to_environment_variables(exclude_unset=True), timeout_s)
     log.info("started a temporary Prefect server on %s for this command", server.url)
     try:
         # this process through its settings; processes it starts (Dask workers) through theirs

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,13 +318,26 @@ def gx_root(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.gx")
 
 
-def preload() -> None:
-    """Import Great Expectations now (about a second and a half here) — for a caller that is
-    waiting anyway, e.g. for Prefect's temporary server to come up — rather than when the
-    checks run."""
-    import great_expectations
-    import great_expectations.expectations  # noqa: F401
-    from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: F401
+_preloaded = threading.Lock()  # held while Great Expectations is being loaded
+
+
+def preload(background: bool = False) -> None:
+    """Import Great Expectations and compile its Data Docs templates now (about two seconds
+    here) rather than when the checks run — for a caller that is waiting anyway (e.g. for
+    Prefect's temporary server). ``background``: in a thread of its own, so the flow can
+    start meanwhile (its stages run mostly in DuckDB and polars, which release the GIL); the
+    checks then wait for it to finish."""
+    if background:
+        threading.Thread(target=preload, name="jkn-preload-gx", daemon=True).start()
+        return
+    with _preloaded:
+        import great_expectations
+        import great_expectations.expectations  # noqa: F401
+        from great_expectations.checkpoint import UpdateDataDocsAction  # noqa: F401
+
+        from jkn.quality.datadocs import compile_templates_once
+
+        compile_templates_once()
 
 
 def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -> CheckpointReport:
@@ -334,6 +348,8 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from jkn.quality.datadocs import make_offline
+
+    preload()  # or wait for a preload under way
 
     for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
