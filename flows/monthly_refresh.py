@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-import threading
 from typing import Any
 
 from prefect import flow
@@ -23,6 +20,7 @@ from jkn.ingest.errors import ExtractError
 from jkn.lock import RefreshRunning, refresh_lock
 from jkn.periods import PeriodError, check_month, previous_month
 from jkn.quality import CheckpointReport
+from jkn.quality import preload as preload_checks
 from jkn.refresh import RefreshParameters, RefreshSummary, RunSettings, SourceSummary
 from jkn.settings import SOURCES, store_path
 from jkn.timeline import stage
@@ -80,13 +78,6 @@ def _pull_validate_stage(params: RefreshParameters, period: str, source: str) ->
     return outcome
 
 
-def warm_import(module: str) -> None:
-    """Import a slow module in a background thread while the sources are validated (polars
-    and DuckDB release the GIL); the checks step then finds it loaded."""
-    if module not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
-
-
 def run_name() -> str:
     """The Prefect run's name (or 'local' outside a run), for messages."""
     return flow_run.get_name() or "local"
@@ -142,7 +133,7 @@ def monthly_refresh(
         return failed_state(error)
     if accept_redelivery is not None:
         params = params.model_copy(update={"accept_redelivery": accept_redelivery})
-    warm_import("great_expectations")  # ~8 s of imports, overlapped with validation
+    preload_checks(background=True)  # GX's seconds of imports, overlapped with validation
     run = run_name()
     try:
         # one refresh of a warehouse at a time: a second one refuses, naming the first

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -328,7 +329,8 @@ def preload(background: bool = False) -> None:
     start meanwhile (its stages run mostly in DuckDB and polars, which release the GIL); the
     checks then wait for it to finish."""
     if background:
-        threading.Thread(target=preload, name="jkn-preload-gx", daemon=True).start()
+        if "great_expectations.checkpoint" not in sys.modules:
+            threading.Thread(target=preload, name="jkn-preload-gx", daemon=True).start()
         return
     with _preloaded:
         import great_expectations
