@@ -127,6 +127,20 @@ def _refused(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
+def _while_the_server_starts() -> None:
+    """What the run needs first, loaded while the temporary server comes up (none of it is
+    extra work: the run would load each of these at its start anyway)."""
+    import fastapi.encoders  # noqa: F401  (Prefect's client serialises the parameters with it)
+    import prefect.flow_engine
+    import prefect.task_engine  # noqa: F401
+
+    from jkn.quality import preload
+    from jkn.reference import regions
+
+    regions()  # the reference the validation reads
+    preload(background=True)  # the checks' imports and templates, in a thread
+
+
 def _run(  # type: ignore[no-untyped-def]
     period: str,
     landing: str,
@@ -143,8 +157,6 @@ def _run(  # type: ignore[no-untyped-def]
     from jkn.alerts import AlertsMisconfigured
     from jkn.cli.console import print_data_quality
     from jkn.lock import RefreshRunning
-    from jkn.quality import preload
-    from jkn.reference import regions
     from jkn.refresh import RefreshParameters
 
     try:
@@ -161,9 +173,8 @@ def _run(  # type: ignore[no-untyped-def]
         raise _refused(f"Invalid parameters: {message}", code=2) from None
     with screen.status(f"Refreshing {period} from {landing} …"):
         try:
-            if server:  # while it comes up: the reference the validation reads
-                regions()
-                preload(background=True)  # the checks' imports and templates
+            if server:
+                _while_the_server_starts()
                 server.wait_ready()
             flow = monthly_refresh.with_options(task_runner=dask) if dask else monthly_refresh
             summary = flow(params)
