@@ -52,8 +52,10 @@ def open_restricted(marts_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def open_restricted_read_only(marts_file: Path) -> duckdb.DuckDBPyConnection:
     """The restricted file beside the marts file, read-only (it must exist; raises
-    ``duckdb.IOException`` while a refresh is writing it)."""
-    return duckdb.connect(str(restricted_path(marts_file)), read_only=True)
+    ``duckdb.IOException`` while a refresh is writing it), bounded and spilling like the
+    read-write connection."""
+    path = restricted_path(marts_file)
+    return duckdb.connect(str(path), read_only=True, config=duckdb_config(path))
 
 
 def open_marts_read_only(marts_file: Path) -> duckdb.DuckDBPyConnection | None:
@@ -88,4 +90,21 @@ def publish_marts(marts_file: Path, period: dt.date, marts: dict[str, pl.DataFra
         memory_limit=settings().duckdb_memory_limit,
         threads=settings().duckdb_threads,
         checkpoint=failpoint,
+    )
+
+
+def publish_national_marts(
+    marts_file: Path, period: dt.date, marts: dict[str, pl.DataFrame]
+) -> None:
+    """Replace ``period`` in every mart of a national marts file (``jkn.national``), as
+    :func:`publish_marts` does for a province's, with the tables of ``ddl/national``."""
+    warehouse.publish.publish_period(
+        marts_file,
+        period,
+        marts,
+        storage_version=settings().storage_version,
+        memory_limit=settings().duckdb_memory_limit,
+        threads=settings().duckdb_threads,
+        checkpoint=failpoint,
+        layer="national",
     )

@@ -42,13 +42,16 @@ def publish_period(
     memory_limit: str | None = None,
     threads: int | None = None,
     checkpoint: Callable[[str], None] | None = None,
+    layer: str = "marts",
 ) -> None:
     """Replace ``period`` in every mart (``marts``: table name → the period's rows) by
     building the next warehouse file and renaming it over the current one.
 
     ``storage_version``: the DuckDB storage version the file is written in; ``memory_limit``,
     ``threads``: as for :func:`warehouse.duckdb_config`; ``checkpoint``: called with a step's
-    name (``before_swap``) where a crash test may stop the process."""
+    name (``before_swap``) where a crash test may stop the process; ``layer``: the DDL
+    folder the file's tables come from (``national``: the national marts file's, also in
+    schema ``marts``)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     target = next_path(warehouse)
     for stale in (target, target.with_name(target.name + ".wal")):
@@ -59,7 +62,7 @@ def publish_period(
     try:
         con.execute(f"attach '{target}' as nxt (storage_version '{storage_version}')")
         con.execute("use nxt")
-        apply_layer(con, "marts")
+        apply_layer(con, layer)
         if warehouse.exists():
             con.execute(f"attach '{warehouse}' as cur (read_only)")
             _copy_current(con, set(marts), period)

@@ -196,6 +196,108 @@ def _run(  # type: ignore[no-untyped-def]
     return summary
 
 
+@app.command("national")
+def national_command(
+    period: Annotated[str, typer.Option(help="the month to refresh, YYYY-MM")],
+    province: Annotated[
+        list[str],
+        typer.Option(
+            metavar="CODE=LANDING",
+            help="a province and its landing root (folder or fsspec URL), e.g. "
+            "16=data/landing-16 (repeatable); its warehouse is <province-dir>/<CODE>/jkn.duckdb",
+        ),
+    ],
+    warehouse: Annotated[
+        Path, typer.Option(help="the national marts DuckDB file BI tools read")
+    ] = Path("data/national/jkn-national.duckdb"),
+    province_dir: Annotated[
+        Path, typer.Option(help="where each province's warehouse lives, one folder per code")
+    ] = Path("data/provinces"),
+    exchange: Annotated[
+        str | None,
+        typer.Option(
+            help="NIK-hash exchange every worker can read: a folder or an fsspec URL "
+            "(default: beside the national warehouse; restricted, emptied after the run)"
+        ),
+    ] = None,
+    partitions: Annotated[int, typer.Option(help="NIK-hash buckets (cross-province tasks)")] = 8,
+    accept_redelivery: Annotated[
+        bool, typer.Option(help="take files redelivered with different bytes for this period")
+    ] = False,
+    dask_workers: Annotated[
+        int,
+        typer.Option(
+            help="refresh the provinces on a local Dask cluster of this many worker processes "
+            "(0: threads of this process)"
+        ),
+    ] = 0,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="run on an existing Dask cluster instead (scheduler address)"),
+    ] = None,
+    alert_block: Annotated[
+        str | None,
+        typer.Option(envvar="JKN_ALERT_BLOCK", help="notification block for the provinces' alerts"),
+    ] = None,
+) -> None:
+    """Refresh several provinces (one monthly refresh each, in parallel), find persons across
+    provinces by NIK hash, and publish the national marts."""
+    with prefect_api() as server:  # first: it comes up while the pipeline is imported
+        from pydantic import ValidationError
+
+        from flows.national import NationalFailed, national_refresh
+        from jkn.lock import RefreshRunning
+        from jkn.national import NationalParameters, ProvinceRun
+        from jkn.runners import dask_runner
+
+        runs = []
+        for item in province:
+            code, sep, landing = item.partition("=")
+            if not sep or not landing:
+                raise _refused(f"--province {item!r}: give CODE=LANDING, e.g. 16=data/x", code=2)
+            runs.append((code, landing))
+        try:
+            params = NationalParameters(
+                period=period,
+                provinces=[
+                    ProvinceRun(
+                        code=code, landing=landing, warehouse=province_dir / code / "jkn.duckdb"
+                    )
+                    for code, landing in runs
+                ],
+                warehouse=warehouse,
+                exchange=exchange,
+                partitions=partitions,
+                accept_redelivery=accept_redelivery,
+                alert_block=alert_block or None,
+            )
+        except ValidationError as err:
+            message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise _refused(f"Invalid parameters: {message}", code=2) from None
+        runner = dask_runner(dask_workers, dask_address)
+        flow = national_refresh.with_options(task_runner=runner) if runner else national_refresh
+        with screen.status(f"Refreshing {period} in {len(runs)} province(s) …"):
+            try:
+                if server:
+                    _while_the_server_starts()
+                    server.wait_ready()
+                summary = flow(params)
+            except NationalFailed as failed:
+                summary = failed.summary
+            except (RefreshRunning, ServerUnavailable) as refused:
+                raise _refused(str(refused)) from None
+    from jkn.cli.console import national_tables
+
+    screen.print(national_tables(summary, warehouse))
+    for failed_province in summary.failed:
+        screen.print(
+            f"[red]province {failed_province.code}[/red]: {failed_province.message}",
+            highlight=False,
+        )
+    if not summary.published:
+        raise typer.Exit(code=1)
+
+
 @app.command("demo")
 def demo_command(
     scale: Annotated[float, typer.Option(help="fraction of each seed district's size")] = 0.1,

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from jkn.databases import open_marts_read_only
 from jkn.domain import BRIDGE_CATEGORIES
+from jkn.national import NationalSummary
 from jkn.refresh import RefreshSummary
 from warehouse import report_sql
 
@@ -194,3 +195,57 @@ def print_data_quality(summary: RefreshSummary, console: Console | None = None) 
     out.print(data_quality_report(summary))
     for source in summary.failed:
         out.print(f"[red]✗ {source.source}[/red]: {source.message}")
+
+
+def national_tables(summary: NationalSummary, warehouse: Path) -> Group:
+    """The national run: each province's outcome and timings, then the published national
+    marts of the period (counts and rates only)."""
+    runs = Table(title=f"National refresh {summary.period}: provinces", title_justify="left")
+    for name in ("province", "published", "persons exchanged", "refresh s", "export s"):
+        runs.add_column(name, justify="left" if name == "province" else "right")
+    for p in summary.provinces:
+        runs.add_row(
+            p.code,
+            "yes" if p.published else "[red]no[/red]",
+            f"{p.persons_exchanged:,}",
+            f"{p.refresh_s:.1f}",
+            f"{p.export_s:.2f}",
+        )
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.seconds.items())
+    runs.caption = f"{steps}; worker processes: {summary.processes}" if steps else None
+    parts: list[Table] = [runs]
+    con = open_marts_read_only(warehouse) if summary.published else None
+    if con is not None:
+        try:
+            shown = {
+                "national_coverage": "region_code, region_name, population, registered, "
+                "covered_residents, coverage_reconciled, residents_carded_elsewhere, "
+                "uncovered_carded_elsewhere, coverage_national",
+                "cross_province": "region_code, region_name, persons_carded_elsewhere_too, "
+                "double_funding_persons, cross_province_double_funding, "
+                "cross_province_double_funding_cost_idr",
+            }
+            for mart, columns in shown.items():
+                frame = con.sql(
+                    f"select {columns} from marts.{mart} where period = $period "
+                    "order by region_level desc, region_code",
+                    params={"period": f"{summary.period}-01"},
+                ).pl()
+                table = Table(title=f"marts.{mart}", title_justify="left")
+                for column in frame.columns:
+                    table.add_column(column, justify="right")
+                for row in frame.iter_rows():
+                    table.add_row(
+                        *[
+                            f"{v:.2%}"
+                            if isinstance(v, float)
+                            else f"{v:,}"
+                            if isinstance(v, int)
+                            else str(v)
+                            for v in row
+                        ]
+                    )
+                parts.append(table)
+        finally:
+            con.close()
+    return Group(*parts)

@@ -93,7 +93,7 @@ class TemporaryServer:
 
 
 # the commands whose flows need an API (jkn.cli.commands)
-FLOW_COMMANDS = frozenset({"run", "backfill", "demo"})
+FLOW_COMMANDS = frozenset({"run", "backfill", "demo", "national"})
 _early: TemporaryServer | None = None
 
 

@@ -114,9 +114,25 @@ def generate_command(
             help="Identity noise (NIK, name, birth date) and hard negatives for linkage tests.",
         ),
     ] = False,
+    national: Annotated[
+        bool,
+        typer.Option(
+            "--national",
+            help="Three provinces (16, 17, 52), one landing root each under --out, with persons "
+            "planted across them, and the national truth (--persons per province).",
+        ),
+    ] = False,
 ) -> None:
     """Generate synthetic Dukcapil, Dinsos PBI and BPJS extracts plus ground truth."""
     console = Console()
+    if national:
+        from jkn.generate.national import generate_provinces
+
+        provinces = generate_provinces(out, period or "2025-05", persons=persons, seed=seed)
+        for code, landing in provinces.landings.items():
+            console.print(f"province {code}: landing root {landing}")
+        console.print(f"national truth: {provinces.truth_dir}")
+        return
     formats = _parse_formats(format)
     if scenario:
         if scenario not in SCENARIOS:

@@ -30,6 +30,7 @@ from jkn.generate.population import (
     build_region_persons,
     days,
     plan_for,
+    region_ref,
 )
 from jkn.periods import last_day
 
@@ -269,6 +270,43 @@ class _Linkage:
         )
 
 
+def _with_guests(
+    bpjs: pl.DataFrame, guests: pl.DataFrame, region: str, seed: int, end: int
+) -> pl.DataFrame:
+    """``guests`` (persons of another generation: see ``GenerateOptions.guests``) each with one
+    clean, active card in ``region``, appended after the extract's last line. Their persons
+    are unknown to this Dukcapil: bridge ``not_in_population``; ``person_id`` null in the
+    truth (the national scenario's truth names them by NIK)."""
+    rng = rng_for(seed, f"guests:{region}")
+    n = guests.height
+    villages = region_ref(region).villages
+    first = bpjs.height + 2  # lines run from 2 (after the header) without gaps
+    cards = guests.select(
+        NOKA=(pl.int_range(n, dtype=pl.Int64) + 9_000_000_000_001).cast(pl.String),
+        NIK="nik",
+        NO_KK="no_kk",
+        NAMA="name",
+        TGL_LAHIR="dob",
+        JENIS_KELAMIN=_sex(pl.col("female"), long=False),
+        HUBUNGAN_KELUARGA=pl.lit("PESERTA"),
+        SEGMEN="segment",
+        KELAS=pl.lit("3"),
+        STATUS_PESERTA=pl.lit("AKTIF"),
+        KET_NONAKTIF=pl.lit(""),
+        BULAN_TUNGGAKAN=pl.lit("0"),
+        KODE_WILAYAH=vocab(villages.tolist(), rng.integers(0, len(villages), n)),
+        KODE_FASKES=pl.lit(bpjs["KODE_FASKES"][0] if bpjs.height else "0101U001"),
+        TMT=pl.max_horizontal(pl.col("dob"), pl.lit(end - 400)),
+        active=pl.lit(True),
+        _fmt=pl.Series(rng.integers(0, 6, n)),
+        defects=pl.lit([], dtype=pl.List(pl.String)),
+        expected=pl.lit("loaded"),
+        bridge_category=pl.lit("not_in_population"),
+        line=pl.int_range(n, dtype=pl.Int64) + first,
+    )
+    return pl.concat([bpjs, cards], how="diagonal_relaxed")
+
+
 def _written(source: str) -> dict[str, pl.Expr]:
     """Truth columns of the linkage preset: NIK, name and birth date as written."""
     name = "NAMA_LGKP" if source == "dukcapil" else "NAMA"
@@ -352,6 +390,10 @@ def generate(
     bpjs = bpjs.with_columns(bridge_category=_bridge(bpjs))
     duk = _build_dukcapil(persons, rates, options.seed, end, all_niks)
     dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks, link)
+    if options.guests is not None:
+        if options.linkage:
+            raise ValueError("guest cards and the linkage preset do not combine")
+        bpjs = _with_guests(bpjs, options.guests, plans[0].code, options.seed, end)
     frames = {"dukcapil": duk, "dinsos_pbi": dinsos, "bpjs_membership": bpjs}
     step("extracts", 1, 1)
 

@@ -209,6 +209,10 @@ class GenerateOptions:
     scenario: str | None = None
     linkage: bool = False
     linkage_rates: LinkageRates = field(default_factory=LinkageRates)
+    # Cards of persons another generation made (the national scenario, ``jkn.generate.national``):
+    # one row each — nik, no_kk, name, female, dob (days since 1970), segment — added clean and
+    # active at the end of the BPJS extract; None (the default) adds nothing.
+    guests: pl.DataFrame | None = None
 
 
 @dataclass
