@@ -135,11 +135,13 @@ def replace_slice(
     where: dict[str, object],
 ) -> None:
     """Delete the slice ``where`` selects and insert ``frame`` in its place (one statement
-    pair; call inside a transaction so that a rerun replaces the slice whole)."""
+    pair; call inside a transaction so that a rerun replaces the slice whole). The rows go to
+    DuckDB as polars' own Arrow arrays (string views), without a copy into Arrow's older
+    string layout (which held the peak of staging a large extract)."""
     condition = " and ".join(f"{column} = ${column}" for column in where)
     con.execute(f"delete from {table} where {condition}", where)
     if frame.height:
-        con.register("_incoming", frame)
+        con.register("_incoming", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         try:
             con.execute(f"insert into {table} by name select * from _incoming")
         finally:

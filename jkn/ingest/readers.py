@@ -21,6 +21,7 @@ import threading
 import unicodedata
 import zipfile
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -260,7 +261,9 @@ def _survey(path: Path, file: str) -> _Survey:
     last = -1
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
-            if utf8:
+            # ASCII is UTF-8: a chunk of it needs no decoding unless a character begun in
+            # the chunk before is still open (then the decoder says so)
+            if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as err:
@@ -280,17 +283,18 @@ def _survey(path: Path, file: str) -> _Survey:
     if utf8:
         return _Survey("utf-8", mixed_newlines=mixed)
     # Windows-1252 leaves five bytes undefined; a file with them is in no encoding we know.
-    undefined = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+    undefined = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
     with path.open("rb") as handle:
         position = 0
         while chunk := handle.read(_CHUNK):
-            hit = undefined.search(chunk)
-            if hit:
+            found = [at for at in map(chunk.find, undefined) if at >= 0]  # memchr, per byte
+            if found:
+                at = min(found)
                 raise ExtractError(
                     file=file,
-                    line=_line_of(path, position + hit.start()),
+                    line=_line_of(path, position + at),
                     check="encoding_readable",
-                    problem=f"byte 0x{hit.group()[0]:02x} is neither UTF-8 nor Windows-1252 "
+                    problem=f"byte 0x{chunk[at]:02x} is neither UTF-8 nor Windows-1252 "
                     f"(first non-UTF-8 byte at offset {break_at})",
                     expected="a text file in UTF-8 (with or without BOM) or Windows-1252",
                     action="export the file again as CSV UTF-8",
@@ -483,6 +487,42 @@ def _scan_lines(path: Path) -> _LineScan:
     )
 
 
+def _parse_csv(readable: Path, delimiter: str, width: int, file: str) -> tuple[Any, pl.DataFrame]:
+    """DuckDB's split of the records (every field as text, an Arrow table) and of the records
+    it could not split (``reject_errors``: their record number, reasons and raw text)."""
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}
+    con = duckdb.connect()
+    try:
+        # text handed over as Arrow string views, polars' own layout: taken without a copy
+        con.execute("set arrow_output_version = '1.4'")
+        con.execute("set produce_arrow_string_view = true")
+        table = con.sql(
+            "select * from read_csv($path, delim=$delim, quote='\"', escape='\"', "
+            "header=true, columns=$columns, auto_detect=false, store_rejects=true, "
+            "strict_mode=true, parallel=false, null_padding=false, all_varchar=true)",
+            params={"path": str(readable), "delim": delimiter, "columns": columns},
+        ).to_arrow_table()
+        rejects = con.sql(
+            "select line::BIGINT as line, string_agg(DISTINCT error_type, ', ') as reason, "
+            "any_value(trim(csv_line, E'\\r\\n')) as raw "
+            "from reject_errors group by line order by line"
+        ).pl()
+    except duckdb.Error as err:
+        # DuckDB quotes the offending line in its message: keep only where, never what
+        where = re.search(r"Line: (\d+)", str(err))
+        raise ExtractError(
+            file=file,
+            line=int(where.group(1)) if where else None,
+            check="file_readable",
+            problem=f"the CSV parser stopped ({type(err).__name__})",
+            expected="a CSV file as contracts/extracts.md describes",
+            action="open the file in a text editor at the reported place, fix or re-export",
+        ) from None
+    finally:
+        con.close()
+    return table, rejects
+
+
 def read_csv(
     path: Path,
     source: str,
@@ -529,34 +569,11 @@ def read_csv(
     headers = _split_header(header, delimiter, file)
     positions, ignored, missing_optional = map_headers(source, headers, required, optional, file)
 
-    scan = _scan_lines(readable)
-    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
-    con = duckdb.connect()
-    try:
-        table = con.sql(
-            "select * from read_csv($path, delim=$delim, quote='\"', escape='\"', "
-            "header=true, columns=$columns, auto_detect=false, store_rejects=true, "
-            "strict_mode=true, parallel=false, null_padding=false, all_varchar=true)",
-            params={"path": str(readable), "delim": delimiter, "columns": columns},
-        ).to_arrow_table()
-        rejects = con.sql(
-            "select line::BIGINT as line, string_agg(DISTINCT error_type, ', ') as reason, "
-            "any_value(trim(csv_line, E'\\r\\n')) as raw "
-            "from reject_errors group by line order by line"
-        ).pl()
-    except duckdb.Error as err:
-        # DuckDB quotes the offending line in its message: keep only where, never what
-        where = re.search(r"Line: (\d+)", str(err))
-        raise ExtractError(
-            file=file,
-            line=int(where.group(1)) if where else None,
-            check="file_readable",
-            problem=f"the CSV parser stopped ({type(err).__name__})",
-            expected="a CSV file as contracts/extracts.md describes",
-            action="open the file in a text editor at the reported place, fix or re-export",
-        ) from None
-    finally:
-        con.close()
+    # the line scan (numpy, GIL released) runs beside DuckDB's single-threaded parse
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jkn-line-scan") as pool:
+        scanning = pool.submit(_scan_lines, readable)
+        table, rejects = _parse_csv(readable, delimiter, len(headers), file)
+        scan = scanning.result()
 
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -602,7 +619,7 @@ def read_csv(
     else:
         good = np.setdiff1d(data_lines, rejects[LINE].to_numpy(), assume_unique=True)
         lines = pl.Series(LINE, good, dtype=pl.Int64)
-    last_rejected = int(rejects[LINE].max()) if rejects.height else 0
+    last_rejected = int(rejects.select(pl.col(LINE).max()).item()) if rejects.height else 0
     if last_rejected >= last_line and not scan.ends_with_newline:
         raise ExtractError(
             file=file,

@@ -5,7 +5,8 @@ The monthly flow (``tasks/ingest.py``), the linkage benchmark and the tests all 
 (``staging.<source>``), the quarantined rows as received with their reasons
 (``audit.quarantine``) and as parsed by the same code as the loaded ones
 (``staging.quarantined_<source>``), and the counts per check (``audit.data_quality``).
-Frames are registered and inserted, never turned into SQL text.
+Frames are registered and inserted, never turned into SQL text; they go to DuckDB as Arrow
+tables of string views, polars' own layout, so that the rows are not copied on the way.
 """
 
 from __future__ import annotations

@@ -79,11 +79,12 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
     frame = frame.with_columns(
         frame.lazy().with_columns(schema.parse()).select(schema.file_level()).collect()
     )
+    rules = row_rules(schema.model)  # built again each run: a rule may read the rules CSVs
     size = chunk_rows()
     # at least one slice, empty when every record was unreadable, for the frames' shapes
     starts = range(0, max(frame.height, 1), size)
-    parts = [_validate_slice(frame.slice(start, size), schema) for start in starts]
-    staged, quarantine, held, failures = (pl.concat(frames) for frames in zip(*parts, strict=True))
+    parts = [_validate_slice(frame.slice(start, size), schema, rules) for start in starts]
+    staged, quarantine, held, counts = (pl.concat(frames) for frames in zip(*parts, strict=True))
     del frame, parts
     if raw.rejects.height:
         unreadable = raw.rejects.select(
@@ -94,7 +95,7 @@ def validate_extract(raw: RawExtract, schema: SourceSchema, period: str) -> Vali
         )
         quarantine = pl.concat([quarantine, unreadable]).sort("line")
 
-    checks = _check_counts(failures, schema, raw.rejects.height)
+    checks = _check_counts(counts.sum(), schema, raw.rejects.height)
     result = ValidationResult(
         source=schema.source,
         staged=staged,
@@ -111,30 +112,70 @@ _EMPTY = pl.lit([], dtype=pl.List(pl.String))
 
 
 def _validate_slice(
-    frame: pl.DataFrame, schema: SourceSchema
+    frame: pl.DataFrame, schema: SourceSchema, rules: dict[str, pl.Expr]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Parse and check one slice of rows: its staged rows, quarantine (as received and as
-    parsed) and failures. Loaded and quarantined rows are parsed by the same expressions."""
-    frame = frame.lazy().with_columns(schema.parse()).collect()  # lazy: shared parts once
-    failures = _failures(frame, schema)
-    per_row = failures.group_by(_POS).agg(
-        pl.col("check").filter(pl.col("severity") == "error").sort().alias("reasons"),
-        pl.col("check").filter(pl.col("severity") == "warning").sort().alias("flags"),
-    )
-    frame = frame.join(per_row, on=_POS, how="left").with_columns(
-        pl.col("reasons").fill_null(_EMPTY), pl.col("flags").fill_null(_EMPTY)
-    )
-    bad = pl.col("reasons").list.len() > 0
-    staged = frame.filter(~bad).select(*schema.staged, pl.col(LINE).alias("line"), "flags")
+    parsed) and the number of rows failing each check. Loaded and quarantined rows are parsed
+    by the same expressions.
+
+    One parse and one evaluation of every check per slice: the parsed slice carries one
+    boolean column per check, and a row's reasons (its failed error checks) and flags (its
+    failed warnings) are read from those columns, in the checks' alphabetical order, without
+    a join back to the rows.
+    """
+    parsed = frame.lazy().with_columns(schema.parse()).collect()  # lazy: shared parts once
+    checked = _checked(parsed, schema, rules)
+    del parsed
+    errors = sorted(c for c in rules if schema.severity(c) == "error")
+    warnings = sorted(c for c in rules if schema.severity(c) == "warning")
+    passes = pl.all_horizontal(errors) if errors else pl.lit(True)
+    line = pl.col(LINE).alias("line")
+    # lazy: only the columns each side keeps are filtered
+    good = checked.lazy().filter(passes).select(*schema.staged, line, *warnings).collect()
+    staged = good.select(*schema.staged, "line").with_columns(_failed(good, warnings, "flags"))
     raw_columns = [c for c in schema.columns if c in frame.columns]
-    quarantine = frame.filter(bad).select(
-        pl.col(LINE).alias("line"),
-        "reasons",
-        "flags",
+    kept = (*raw_columns, *schema.staged, LINE, *rules)
+    bad = checked.lazy().filter(~passes).select(kept).collect()
+    quarantine = bad.select(
+        line,
+        _failed(bad, errors, "reasons"),
+        _failed(bad, warnings, "flags"),
         pl.struct(raw_columns).struct.json_encode().alias("record"),
     )
-    held = frame.filter(bad).select(*schema.staged, pl.col(LINE).alias("line"))
-    return staged, quarantine, held, failures
+    held = bad.select(*schema.staged, line)
+    counts = checked.select((~pl.col(c)).sum().cast(pl.Int64) for c in rules)
+    return staged, quarantine, held, counts
+
+
+def _failed(checked: pl.DataFrame, checks: list[str], name: str) -> pl.Series:
+    """For each row, the names of the listed checks it fails, in the order listed (a list,
+    empty when it fails none).
+
+    The row's failures are coded as one integer (bit ``k`` set when check ``k`` fails) and
+    each code that occurs is spelled out once: a few distinct lists gathered to every row,
+    instead of a list built per row.
+    """
+    if len(checks) > 62:
+        raise ValueError(f"{len(checks)} checks of one severity: more than a code holds")
+    bits = [pl.lit(0, dtype=pl.Int64)]
+    bits += [pl.col(c).not_().cast(pl.Int64) * (1 << k) for k, c in enumerate(checks)]
+    codes = checked.select(pl.sum_horizontal(bits).alias(name)).to_series()
+    present = codes.unique().sort()
+    spelled = pl.Series(
+        name,
+        [[c for k, c in enumerate(checks) if code >> k & 1] for code in present.to_list()],
+        dtype=pl.List(pl.String),
+    )
+    index = pl.Series(range(present.len()), dtype=pl.get_index_type())
+    return spelled.gather(codes.replace_strict(present, index))
+
+
+def _checked(parsed: pl.DataFrame, schema: SourceSchema, rules: dict[str, pl.Expr]) -> pl.DataFrame:
+    """The parsed rows with one boolean column per row check (true where the row passes),
+    once pandera has validated their structure; every check evaluated in one lazy ``select``,
+    so that the sub-expressions checks share are computed once."""
+    _validate_structure(parsed, schema)
+    return parsed.lazy().with_columns(rules.values()).collect()
 
 
 def assert_rows_conserved(result: ValidationResult) -> None:
@@ -147,25 +188,13 @@ def assert_rows_conserved(result: ValidationResult) -> None:
 
 
 def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
-    """One row per (row position, failed check), with the check's severity.
-
-    pandera validates the frame's structure (columns present, dtypes); the row checks — the
-    model's pandera dataframe checks — are then evaluated together, in one ``select`` over the
-    slice (shared sub-expressions computed once), rather than one pandera query each.
-    """
-    try:
-        _structure(schema.model).validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as errors:
-        structural = errors.failure_cases.filter(pl.col("index").is_null())
-        if not structural.height:
-            raise  # a failure of a row: none is possible without row checks
-        # a column of the wrong type after parsing is a defect in the schema, not in data
-        details = structural.select("check", "column").rows()
-        raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
-    rules = row_rules(schema.model)  # built again each time: a rule may read the rules CSVs
+    """One row per (row position, failed check), with the check's severity, for a parsed
+    frame: the checks as :func:`_validate_slice` evaluates them (:func:`_checked`)."""
+    rules = row_rules(schema.model)
     found = (
-        frame.lazy()  # lazy, so that the sub-expressions checks share are computed once
-        .select(_POS, *rules.values())
+        _checked(frame, schema, rules)
+        .lazy()
+        .select(_POS, *rules)
         .filter(~pl.all_horizontal(list(rules)))  # the few rows failing any check
         .unpivot(index=_POS, variable_name="check", value_name="ok")
         .filter(~pl.col("ok"))
@@ -178,6 +207,20 @@ def _failures(frame: pl.DataFrame, schema: SourceSchema) -> pl.DataFrame:
     )
 
 
+def _validate_structure(frame: pl.DataFrame, schema: SourceSchema) -> None:
+    """pandera validates the frame's structure (columns present, dtypes); the row checks are
+    evaluated apart, together (:func:`row_rules`)."""
+    try:
+        _structure(schema.model).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        structural = errors.failure_cases.filter(pl.col("index").is_null())
+        if not structural.height:
+            raise  # a failure of a row: none is possible without row checks
+        # a column of the wrong type after parsing is a defect in the schema, not in data
+        details = structural.select("check", "column").rows()
+        raise TypeError(f"{schema.source}: staged frame breaks its schema: {details}") from None
+
+
 @cache
 def _structure(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
     """The model's schema without its row checks: columns and dtypes only."""
@@ -186,21 +229,15 @@ def _structure(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
     return structure
 
 
-def _check_counts(failures: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:
-    counts = failures.group_by("check").agg(pl.len().cast(pl.Int64).alias("rows"))
-    every = pl.DataFrame(
+def _check_counts(counts: pl.DataFrame, schema: SourceSchema, unreadable: int) -> pl.DataFrame:
+    """Every check that ran with the rows failing it (``counts``: one row, a column per
+    check), the unreadable records counted under :data:`UNREADABLE`."""
+    names = check_names(schema)
+    return pl.DataFrame(
         {
-            "check": [*check_names(schema), UNREADABLE],
-            "severity": [*(schema.severity(c) for c in check_names(schema)), "error"],
-        }
-    )
-    return (
-        every.join(counts, on="check", how="left")
-        .with_columns(
-            pl.when(pl.col("check") == UNREADABLE)
-            .then(pl.lit(unreadable, dtype=pl.Int64))
-            .otherwise(pl.col("rows").fill_null(0))
-            .alias("rows")
-        )
-        .sort("severity", "check")
-    )
+            "check": [*names, UNREADABLE],
+            "severity": [*(schema.severity(c) for c in names), "error"],
+            "rows": [*(int(counts[c][0] or 0) for c in names), unreadable],
+        },
+        schema={"check": pl.String, "severity": pl.String, "rows": pl.Int64},
+    ).sort("severity", "check")
