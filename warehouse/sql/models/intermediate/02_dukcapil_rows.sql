@@ -4,7 +4,7 @@
 -- columns: line, quarantined, nik, nik_intact (a 16-digit NIK: the row can be matched, even
 --          when it was quarantined for another reason), no_kk, nama, jenis_kelamin (L/P),
 --          tgl_lahir (YYYY-MM-DD; null where a quarantined row's date does not read), status,
---          region_digits, detail (quarantine reasons)
+--          region_digits
 -- The population of a region is this table's HIDUP rows domiciled in it.
 create or replace temp table int_dukcapil_rows as
 with staged as (
@@ -17,8 +17,7 @@ with staged as (
         jenis_kelamin,
         strftime(tgl_lahir, '%Y-%m-%d') as tgl_lahir,
         status,
-        kode_wilayah as region_digits,
-        null::varchar as detail
+        kode_wilayah as region_digits
     from staging.dukcapil
     where period = $period
 ),
@@ -34,8 +33,7 @@ held as (
         h.jenis_kelamin,
         strftime(h.tgl_lahir, '%Y-%m-%d') as tgl_lahir,
         h.status,
-        h.kode_wilayah as region_digits,
-        array_to_string(q.reasons, ', ') as detail
+        h.kode_wilayah as region_digits
     from staging.quarantined_dukcapil as h
     inner join audit.quarantine as q
         on q.period = h.period and q.source = 'dukcapil' and q.line = h.line

@@ -2,7 +2,9 @@
 -- grain:   one row per distinct village code seen this period × administrative level at which
 --          it can be placed (a level is kept only where the code's prefix is in the
 --          Kemendagri list: an unknown village still counts for its kecamatan and above)
--- columns: region_digits, region_level, region_code (dotted), region_name
+-- columns: region_digits, region_level, digits (how many digits of a code name the level),
+--          region_code (dotted), region_name
+-- The marts count each village code once and roll its figures up through this table.
 create or replace temp table int_region_levels as
 with seen as (
     select distinct region_digits from int_bpjs_rows where region_digits is not null
@@ -15,7 +17,7 @@ with seen as (
 prefixes as (
     -- rules/region_levels.csv: the digits of the code that name each level (a village only
     -- by the whole code)
-    select s.region_digits, l.region_level, left(s.region_digits, l.digits) as prefix
+    select s.region_digits, l.region_level, l.digits, left(s.region_digits, l.digits) as prefix
     from seen as s
     inner join ref.region_levels as l
         on length(s.region_digits) >= l.digits
@@ -23,7 +25,7 @@ prefixes as (
 ),
 
 final as (
-    select p.region_digits, p.region_level, r.region_code, r.region_name
+    select p.region_digits, p.region_level, p.digits, r.region_code, r.region_name
     from prefixes as p
     inner join ref.regions as r
         on r.region_level = p.region_level and r.region_digits = p.prefix

@@ -2,7 +2,20 @@
 -- grain:   one row per BPJS row registered in a kab/kota whose bridge category there is not
 --          resident (the BPJS branch's cleanup work list)
 -- columns: see ddl/lists/lists.sql
-with final as (
+with bridged as (
+    -- each card's bridge category in its kab/kota (int_bpjs_cards, bridge_category)
+    select
+        c.*,
+        l.region_code,
+        bridge_category(
+            l.digits, c.duplicate_digits, c.status_category, c.domicile_digits
+        ) as category
+    from int_bpjs_cards as c
+    inner join int_region_levels as l
+        on l.region_digits = c.region_digits and l.region_level = 'kabupaten'
+),
+
+final as (
     select
         $period as period,
         b.region_code as kabupaten_code,
@@ -26,9 +39,9 @@ with final as (
             end
         end as detail,
         b.line
-    from int_bpjs_bridge as b
+    from bridged as b
     inner join int_bpjs_rows as r on r.line = b.line
-    where b.region_level = 'kabupaten' and b.category <> 'resident'
+    where b.category <> 'resident'
 )
 
 select * from final order by kabupaten_code, category, line

@@ -3,9 +3,12 @@
 --          action (every category but listed_active_pbi, which is as it should be)
 -- columns: see ddl/lists/lists.sql
 with wanted as (
-    select region_code, person_key, category
-    from int_pbi_persons
-    where region_level = 'kabupaten' and category <> 'listed_active_pbi'
+    -- a person holding PBI cards in two villages of one kab/kota is listed once there
+    select distinct l.region_code, p.person_key, p.category
+    from int_pbi_persons as p
+    inner join int_region_levels as l
+        on l.region_digits = p.region_digits and l.region_level = 'kabupaten'
+    where p.category <> 'listed_active_pbi'
 ),
 
 cards as (

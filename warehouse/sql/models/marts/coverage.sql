@@ -6,22 +6,34 @@ with registered as (
         region_level,
         region_code,
         any_value(region_name) as region_name,
-        count(*) as registered,
-        count(*) filter (where is_active) as active_registered
+        sum("rows")::bigint as registered,
+        coalesce(sum("rows") filter (where is_active), 0)::bigint as active_registered
     from int_bpjs_bridge
     group by region_level, region_code
 ),
 
-population as (
+villages as (
+    -- residents counted once per village code, then rolled up
     select
-        region_level,
-        region_code,
-        any_value(region_name) as region_name,
+        region_digits,
         count(*) as population,
         count(*) filter (where has_card) as covered_residents,
         count(*) filter (where has_active_card) as active_residents
     from int_population
-    group by region_level, region_code
+    group by region_digits
+),
+
+population as (
+    select
+        l.region_level,
+        l.region_code,
+        any_value(l.region_name) as region_name,
+        sum(v.population)::bigint as population,
+        sum(v.covered_residents)::bigint as covered_residents,
+        sum(v.active_residents)::bigint as active_residents
+    from villages as v
+    inner join int_region_levels as l on l.region_digits = v.region_digits
+    group by l.region_level, l.region_code
 ),
 
 joined as (

@@ -11,7 +11,7 @@ regions as (
 ),
 
 counted as (
-    select region_level, region_code, category, count(*) as n
+    select region_level, region_code, category, sum("rows")::bigint as n
     from int_bpjs_bridge
     group by all
 ),

@@ -6,13 +6,35 @@ with categories as (
     select category, category_order from ref.pbi_categories
 ),
 
+placed as (
+    -- a person in one village code is counted there and rolled up; a person in several
+    -- (PBI cards in two villages) is counted once in each region at each level
+    select l.region_level, l.region_code, l.region_name, p.category, p.n
+    from (
+        select region_digits, category, count(*) as n
+        from int_pbi_persons
+        where villages = 1
+        group by all
+    ) as p
+    inner join int_region_levels as l on l.region_digits = p.region_digits
+    union all
+    select region_level, region_code, region_name, category, count(*)
+    from (
+        select distinct l.region_level, l.region_code, l.region_name, p.person_key, p.category
+        from int_pbi_persons as p
+        inner join int_region_levels as l on l.region_digits = p.region_digits
+        where p.villages > 1
+    )
+    group by all
+),
+
 regions as (
-    select distinct region_level, region_code, region_name from int_pbi_persons
+    select distinct region_level, region_code, region_name from placed
 ),
 
 counted as (
-    select region_level, region_code, category, count(*) as n
-    from int_pbi_persons
+    select region_level, region_code, category, sum(n)::bigint as n
+    from placed
     group by all
 ),
 
