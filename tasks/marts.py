@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from jkn.databases import load_reference, open_restricted, publish_marts
 from jkn.link import LinkSettings, score_region
+from jkn.link import release as release_linkage
 from jkn.periods import first_day
 from jkn.resolve import resolve_persons
 from jkn.timeline import stage
@@ -95,6 +96,12 @@ def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPe
         con.execute("begin transaction")
         scorer = RegionFanOut() if fan_out else None
         methods = resolve_persons(con, day, score_regions=scorer)
+        # the period's persons are stored, and the linkage's working memory freed, before the
+        # marts are built (a failure after this point leaves the lists of the last build,
+        # which match the published marts; the next run resolves the period again)
+        con.execute("commit")
+        release_linkage(con)
+        con.execute("begin transaction")
         with stage("marts"):
             built = build_period(con, day, population_snapshot(con, period))
             store_lists(con, built)

@@ -12,7 +12,7 @@ import pytest
 from jkn.bench.link import stage_extracts
 from jkn.databases import load_reference
 from jkn.generate import GenerateOptions, generate, linkage_truth
-from jkn.link import install_macros, load_settings
+from jkn.link import LinkReport, install_macros, link_period, load_settings
 from jkn.periods import first_day
 from jkn.resolve import resolve_persons
 from warehouse import RESTRICTED_LAYERS, apply_layer
@@ -193,6 +193,66 @@ def test_a_nik_as_issued_is_not_taken_for_a_typo_of_a_neighbours(
     method, key = decided[12]
     assert method != "linked"
     assert key == "1707025005900001"
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded buckets: a blocking bucket of more than max_bucket people is split, never compared
+# whole, and the pair that matters is still proposed.
+
+SURNAMES = ["AMINAH", "BADRIAH", "CITRA", "DEWI", "FATIMAH", "HALIMAH", "INDAH", "JUBAIDAH"]
+
+
+def _crowded(
+    people: list[dict], cards: list[dict], max_bucket: int
+) -> tuple[duckdb.DuckDBPyConnection, LinkReport]:
+    con = _staging_con()
+    con.register("_p", pl.DataFrame(people))
+    con.execute("insert into staging.dukcapil by name select * from _p")
+    con.register("_c", pl.DataFrame(cards))
+    con.execute("insert into staging.bpjs_membership by name select * from _c")
+    resolve_persons(con, PERIOD, link=False)
+    settings = load_settings().model_copy(update={"max_bucket": max_bucket})
+    return con, link_period(con, PERIOD, settings)
+
+
+def test_a_bucket_over_the_cap_is_split_and_its_pair_still_found() -> None:
+    # eight women born the same day in one village: one bucket of birth date + sex + kecamatan
+    people = [
+        _person(f"17070150059000{i + 1:02d}", f"SITI {name}", "1990-05-10", "P", f"170701010{i}")
+        for i, name in enumerate(SURNAMES)
+    ]
+    card = _card(2, None, "SITI AMINA", "1990-05-10", "P")  # no NIK, a letter dropped
+    con, report = _crowded(people, [card], max_bucket=4)
+    blocks = con.sql(
+        "select level, people from link_blocks where side = 'record' and kind = 1 order by level"
+    ).fetchall()
+    # over the cap (8 > 4): split one way by village (all eight share it), then by the name's
+    # last letter (A: CITRA alone, level 3); the other way by the last word's initial (A:
+    # AMINAH alone, level 2); the swapped birth date's bucket is empty (level 0)
+    assert blocks == [(0, 0), (2, 1), (3, 1)]
+    # no record meets more than max_bucket (4) people per rule: here one at most
+    assert con.sql("select max(people) from link_blocks where side = 'record'").fetchall() == [(1,)]
+    pairs = con.sql("select nik from link_candidates where rec_id = 'bpjs_membership:2'")
+    assert ("1707015005900001",) in pairs.fetchall()
+    decision = con.sql("select decision, nik from link_decisions").fetchall()
+    assert decision == [("link", "1707015005900001")]
+    # with the cap above the bucket, the same link from the whole bucket
+    _, whole = _crowded(people, [card], max_bucket=16)
+    assert (report.linked, whole.linked, whole.skipped_blocks) == (1, 1, 0)
+
+
+def test_a_bucket_still_over_the_cap_when_split_is_skipped_and_counted() -> None:
+    # six namesakes born the same day in one village: no field splits them
+    people = [
+        _person(f"17070150059000{i + 1:02d}", "EVA", "1990-05-10", "P", f"170701010{i}")
+        for i in range(6)
+    ]
+    _, report = _crowded(people, [_card(2, None, "EVA", "1990-05-10", "P")], max_bucket=4)
+    # birth date + sex in the kecamatan, and in the kab/kota with the initial; name + birth
+    # year in the kecamatan, and + month in the kab/kota; name + birth date; village + sex +
+    # initials: six blocks of six, each left out (the swapped date's buckets are empty)
+    assert report.skipped_blocks == 6
+    assert (report.linked, report.candidates) == (0, 0)
 
 
 # --------------------------------------------------------------------------------------------

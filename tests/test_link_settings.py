@@ -1,5 +1,5 @@
 """The linkage settings are typed and checked (``jkn.link.config``), and the blocking rules are
-named once: ``BLOCKING_RULES`` gives each rule of 03_candidates.sql its bit."""
+named once: ``BLOCKING_RULES`` gives each rule of 03_blocks.sql its bit."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def _no_margin(raw: dict[str, Any]) -> None:
     raw["margin"] = 0
 
 
+def _unbounded_buckets(raw: dict[str, Any]) -> None:
+    raw["max_bucket"] = 0
+
+
 def _agreement_against(raw: dict[str, Any]) -> None:
     raw["weights"]["nik"]["exact"] = -1.0
 
@@ -80,6 +84,7 @@ def _agreement_against(raw: dict[str, Any]) -> None:
         (_thresholds_crossed, "review_threshold"),
         (_similarity_out_of_range, "levels.name_close"),
         (_no_margin, "margin"),
+        (_unbounded_buckets, "max_bucket"),
         (_agreement_against, "weights.nik"),
     ],
 )
@@ -94,13 +99,13 @@ def test_invalid_settings_are_refused_naming_the_file_and_field(
     assert field in str(refused.value)
 
 
-def test_the_candidates_sql_binds_exactly_the_blocking_rules() -> None:
-    check_blocking_rules(model_sql("link", "03_candidates"))
+def test_the_blocking_sql_binds_exactly_the_blocking_rules() -> None:
+    check_blocking_rules(model_sql("link", "03_blocks"))
     assert list(rule_bits().values()) == [1 << i for i in range(len(BLOCKING_RULES))]
 
 
 def test_a_rule_added_to_the_sql_alone_is_refused() -> None:
-    sql = model_sql("link", "03_candidates").replace(
+    sql = model_sql("link", "03_blocks").replace(
         "union all", "union all select 1, 2, $rule_new_rule union all", 1
     )
     with pytest.raises(RuntimeError, match="only in the SQL \\['new_rule'\\]"):
@@ -110,7 +115,7 @@ def test_a_rule_added_to_the_sql_alone_is_refused() -> None:
 def test_a_rule_added_to_blocking_rules_alone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jkn.link, "BLOCKING_RULES", (*BLOCKING_RULES, "new_rule"))
     with pytest.raises(RuntimeError, match="only in BLOCKING_RULES \\['new_rule'\\]"):
-        check_blocking_rules(model_sql("link", "03_candidates"))
+        check_blocking_rules(model_sql("link", "03_blocks"))
 
 
 def test_each_rules_bit_reads_back_as_its_name() -> None:

@@ -7,7 +7,9 @@ Phases, each a SQL file in ``warehouse/sql/models/link/`` run in DuckDB:
    propose candidate pairs by rules that keep the work near-linear (same birth date and sex in
    the kecamatan, or in the kab/kota with the same initial; the same with day and month
    swapped; two of the NIK's three parts equal; same name and birth year in the kecamatan, or
-   birth month too in the kab/kota);
+   birth month too in the kab/kota), each bucket of more than ``max_bucket`` people split by
+   further fields, so that a record meets a bounded number of people whatever the district's
+   size;
 2. ``score`` — compare name, birth date, NIK, sex, place and family card; each level adds a
    log2 weight from ``settings.json``;
 3. ``decide`` — link a record to its best candidate only when the score clears the threshold
@@ -39,11 +41,11 @@ from jkn.link.config import SETTINGS_PATH, LinkSettings, LinkSettingsError, load
 from warehouse import execute, model_sql, replace_slice
 
 SIDES = ("01_people", "02_records")
-BLOCK = ("03_candidates",)
+BLOCK = ("03_blocks", "03_candidates")
 SCORE = ("04_scores",)
 DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
-# The blocking rules, in the order of their bits (1, 2, 4, …): 03_candidates.sql binds each
+# The blocking rules, in the order of their bits (1, 2, 4, …): 03_blocks.sql binds each
 # rule's bit as ``$rule_<name>`` (:func:`rule_bits`), jkn_rule_names reads the names back.
 BLOCKING_RULES = (
     "dob_sex_kecamatan_or_initial",
@@ -60,17 +62,17 @@ RULE_PARAMETER = re.compile(r"\$rule_(\w+)")
 
 
 def rule_bits() -> dict[str, int]:
-    """The ``$rule_<name>`` parameters of 03_candidates.sql: each rule's bit."""
+    """The ``$rule_<name>`` parameters of 03_blocks.sql: each rule's bit."""
     return {f"rule_{rule}": 1 << i for i, rule in enumerate(BLOCKING_RULES)}
 
 
 def check_blocking_rules(sql: str) -> None:
-    """Refuse a candidates query whose rules are not exactly :data:`BLOCKING_RULES` (a rule
+    """Refuse a blocking query whose rules are not exactly :data:`BLOCKING_RULES` (a rule
     added to the SQL or to the tuple alone)."""
     in_sql = set(RULE_PARAMETER.findall(sql))
     if in_sql != set(BLOCKING_RULES):
         raise RuntimeError(
-            "the blocking rules of 03_candidates.sql and jkn.link.BLOCKING_RULES differ: "
+            "the blocking rules of 03_blocks.sql and jkn.link.BLOCKING_RULES differ: "
             f"only in the SQL {sorted(in_sql - set(BLOCKING_RULES))}, "
             f"only in BLOCKING_RULES {sorted(set(BLOCKING_RULES) - in_sql)}"
         )
@@ -82,6 +84,8 @@ class LinkReport:
 
     records: int
     candidates: int
+    skipped_blocks: int
+    """(record, rule) blocks left out: even the finest bucket held over ``max_bucket`` people."""
     linked: int
     review: int
     no_link: int
@@ -139,7 +143,7 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> No
         "create or replace temp macro jkn_places(village) as {"
         "'kecamatan': left(village, 6), 'kabupaten': left(village, 4)}"
     )
-    # the blocking rules behind a pair, from its bits (the order of 03_candidates.sql)
+    # the blocking rules behind a pair, from its bits (the order of BLOCKING_RULES)
     names = ", ".join(_quote(rule) for rule in BLOCKING_RULES)
     con.execute(
         f"create or replace temp macro jkn_rule_names(bits) as "
@@ -170,10 +174,11 @@ def _run(con: duckdb.DuckDBPyConnection, names: tuple[str, ...], params: dict[st
 
 def _block(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     """Propose the candidate pairs, each rule's bit bound from :data:`BLOCKING_RULES`."""
-    (name,) = BLOCK
-    sql = model_sql("link", name)
+    blocks, candidates = BLOCK
+    sql = model_sql("link", blocks)
     check_blocking_rules(sql)
     execute(con, sql, {**params, **rule_bits()})
+    execute(con, model_sql("link", candidates), params)
 
 
 def prepare_sides(
@@ -190,9 +195,23 @@ def prepare_sides(
         "link_threshold": settings.link_threshold,
         "review_threshold": settings.review_threshold,
         "margin": settings.margin,
+        "max_bucket": settings.max_bucket,
     }
     _run(con, SIDES, params)
     return params
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the linkage's working tables (``link_*``, temporary) from the connection. Call
+    after the transaction that stored the period's persons has committed: inside it DuckDB
+    keeps a dropped table's memory (at 3M residents about 1.9 GB, above the memory limit, so
+    whatever the connection built next would spill)."""
+    tables = con.execute(
+        "select table_name from duckdb_tables() "
+        "where temporary and starts_with(table_name, 'link_')"
+    ).fetchall()
+    for (table,) in tables:
+        con.execute(f"drop table temp.{table}")
 
 
 ScoreRegions = Callable[[Path, list[str], LinkSettings, dict[str, Any]], list[Path]]
@@ -259,6 +278,9 @@ def link_period(
     return LinkReport(
         records=con.sql("select count(*) from link_records").fetchall()[0][0],
         candidates=con.sql("select count(*) from link_candidates").fetchall()[0][0],
+        skipped_blocks=con.sql(
+            "select count(*) from link_blocks where side = 'record' and level is null"
+        ).fetchall()[0][0],
         linked=counts.get("link", 0),
         review=counts.get("review", 0),
         no_link=counts.get("none", 0),

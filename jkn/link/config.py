@@ -137,6 +137,11 @@ class LinkSettings(_Strict):
     link_threshold: float = Field(description="a best candidate scoring this much links")
     review_threshold: float = Field(description="this much (but not linked): officers review")
     margin: float = Field(gt=0, description="how far the best must beat the runner-up")
+    max_bucket: int = Field(
+        ge=1,
+        description="most people a record meets per blocking rule: a bucket holding more is "
+        "split by a further field (03_blocks.sql)",
+    )
     common_tokens: list[str] = Field(description="tokens left out of the similarity key")
 
     @field_validator("name_tokens")
