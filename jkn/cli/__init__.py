@@ -17,12 +17,10 @@ import atexit
 import contextlib
 import os
 import sys
-
-_exit_code = [0]
+import threading
 
 
 def main() -> None:
-    atexit.register(_end_at_once)  # registered first, so it runs after every other handler
     from jkn.cli.server import start_early
 
     start_early(sys.argv[1:])
@@ -34,31 +32,38 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     try:
         app()
+        code = 0
     except SystemExit as done:
-        _exit_code[0] = _code(done.code)
-        raise
+        code = _code(done.code)
+    except KeyboardInterrupt:
+        raise  # the interpreter's own exit for it (status 130)
     except BaseException:
-        _exit_code[0] = 1  # the interpreter prints the traceback before the exit handlers run
-        raise
+        sys.excepthook(*sys.exc_info())  # a bug: its traceback, as the interpreter prints it
+        code = 1
+    _end_at_once(code)
 
 
 def _code(code: object) -> int:
-    """The process's exit status for ``SystemExit(code)`` (as the interpreter would give it)."""
+    """The exit status for ``SystemExit(code)``, printing a message as the interpreter would."""
     if code is None:
         return 0
     if isinstance(code, int):
         return code
-    return 1  # a message: the interpreter prints it to stderr (before the exit handlers)
+    sys.stderr.write(f"{code}\n")
+    return 1
 
 
-def _end_at_once() -> None:
-    import logging
-
-    logging.shutdown()
+def _end_at_once(code: int) -> None:
+    """End the process as the interpreter would — threads joined, every exit handler run
+    (Prefect's, logging's, an embedding caller's) — but without its teardown."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe
             stream.flush()
-    os._exit(_exit_code[0])
+    os._exit(code)
 
 
 if __name__ == "__main__":
