@@ -78,10 +78,13 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     warehouse.build.load_reference(con, regions())
 
 
-def publish_marts(marts_file: Path, period: dt.date, marts: dict[str, pl.DataFrame]) -> None:
+def publish_marts(
+    marts_file: Path, period: dt.date, marts: dict[str, pl.DataFrame], layer: str = "marts"
+) -> None:
     """Replace ``period`` in every mart of the marts file (:mod:`warehouse.publish`: the next
     file is built beside it and renamed over it), in the settings' storage version; a crash
-    test may stop the process before the swap (failpoint ``before_swap``)."""
+    test may stop the process before the swap (failpoint ``before_swap``). ``layer``: the DDL
+    of the file's tables, ``national`` for the national marts file (``jkn.national``)."""
     warehouse.publish.publish_period(
         marts_file,
         period,
@@ -90,21 +93,5 @@ def publish_marts(marts_file: Path, period: dt.date, marts: dict[str, pl.DataFra
         memory_limit=settings().duckdb_memory_limit,
         threads=settings().duckdb_threads,
         checkpoint=failpoint,
-    )
-
-
-def publish_national_marts(
-    marts_file: Path, period: dt.date, marts: dict[str, pl.DataFrame]
-) -> None:
-    """Replace ``period`` in every mart of a national marts file (``jkn.national``), as
-    :func:`publish_marts` does for a province's, with the tables of ``ddl/national``."""
-    warehouse.publish.publish_period(
-        marts_file,
-        period,
-        marts,
-        storage_version=settings().storage_version,
-        memory_limit=settings().duckdb_memory_limit,
-        threads=settings().duckdb_threads,
-        checkpoint=failpoint,
-        layer="national",
+        layer=layer,
     )

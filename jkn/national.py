@@ -36,7 +36,7 @@ from jkn.databases import (
     open_marts_read_only,
     open_restricted_read_only,
     open_scratch,
-    publish_national_marts,
+    publish_marts,
 )
 from jkn.periods import check_month, first_day, previous_month
 from jkn.quality import QualitySettings
@@ -361,7 +361,7 @@ def build_national_marts(
 
 def publish(marts_file: Path, period: str, marts: dict[str, pl.DataFrame]) -> None:
     """Replace the period in the national marts file (atomic swap: :mod:`warehouse.publish`)."""
-    publish_national_marts(marts_file, first_day(period), marts)
+    publish_marts(marts_file, first_day(period), marts, layer="national")
 
 
 def timed() -> Any:
