@@ -24,7 +24,8 @@ import polars as pl
 from jkn.bench.pipeline import CSV_ONLY, PERIOD
 from jkn.generate import GenerateOptions, generate
 
-DISTRICTS = ("16.08", "16.01", "16.02", "16.03")  # Kepahiang (the benchmark's) and three more
+# the benchmark's kab/kota and three more of its province (Sumatera Selatan)
+DISTRICTS = ("16.08", "16.01", "16.02", "16.03")
 
 
 def main() -> None:
