@@ -15,10 +15,12 @@ import json
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from jkn.generate import GenerateOptions, generate
 from tests.conftest import read_table, refresh
+from warehouse import apply_layer, column_comments, document_marts
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path(__file__).parent / "snapshots" / "marts_columns.json"
@@ -64,11 +66,75 @@ def contract_notes() -> str:
 
 
 @pytest.fixture(scope="module")
-def published(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Columns:
+def published_warehouse(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("contract")
     generate(GenerateOptions(regions=["17.02", "17.05"], period="2024-07", persons=800), root)
     refresh(root, "2024-07", root / "jkn.duckdb")
-    return published_columns(root / "jkn.duckdb")
+    return root / "jkn.duckdb"
+
+
+@pytest.fixture(scope="module")
+def published(published_warehouse: Path) -> Columns:
+    return published_columns(published_warehouse)
+
+
+def _undocumented(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    tables = con.execute(
+        "select table_name from duckdb_tables() where database_name = $c and schema_name = "
+        "'marts' and coalesce(comment, '') = '' order by 1",
+        {"c": catalog},
+    ).fetchall()
+    columns = con.execute(
+        "select table_name || '.' || column_name from duckdb_columns() where database_name = $c "
+        "and schema_name = 'marts' and coalesce(comment, '') = '' order by 1",
+        {"c": catalog},
+    ).fetchall()
+    return [f"marts.{t}" for (t,) in tables] + [f"marts.{c}" for (c,) in columns]
+
+
+def test_every_published_table_and_column_has_a_comment(published_warehouse: Path) -> None:
+    with duckdb.connect(str(published_warehouse), read_only=True) as con:
+        assert _undocumented(con, published_warehouse.stem) == []
+        rates = con.execute(
+            "select column_name, comment from duckdb_columns() where schema_name = 'marts' "
+            "and table_name = 'coverage' and (column_name like 'coverage_%' "
+            "or column_name like 'activity_%')"
+        ).fetchall()
+    assert len(rates) == 5
+    # a rate's comment names its numerator and denominator, and the Indonesian term
+    for column, comment in rates:
+        assert " / " in comment, column
+    assert any("cakupan kepesertaan" in c for _, c in rates)
+    assert any("keaktifan" in c for _, c in rates)
+
+
+@pytest.mark.parametrize("layer", ["marts", "national"])
+def test_every_table_of_each_marts_file_is_documented(layer: str) -> None:
+    with duckdb.connect() as con:
+        con.execute("attach ':memory:' as nxt")
+        con.execute("use nxt")
+        apply_layer(con, layer)
+        document_marts(con, "nxt")
+        assert _undocumented(con, "nxt") == []
+
+
+def test_no_comment_names_a_table_or_column_that_does_not_exist() -> None:
+    with duckdb.connect() as con:
+        for layer in ("marts", "national"):
+            apply_layer(con, layer)
+        known = set(
+            con.execute(
+                "select table_name, column_name from duckdb_columns() where schema_name = 'marts'"
+            ).fetchall()
+        )
+    tables = {t for t, _ in known}
+    columns = {c for _, c in known}
+    stale = [
+        f"{t}.{c}"
+        for t, c in column_comments()
+        if not ((t == "*" and c in columns) or (t in tables and c == "") or (t, c) in known)
+    ]
+    assert stale == []
 
 
 def test_the_published_marts_are_the_snapshot(published: Columns) -> None:

@@ -75,6 +75,47 @@ def apply_layer(con: duckdb.DuckDBPyConnection, layer: str) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+COMMENTS_FILE = SQL_DIR / "ddl" / "comments.csv"
+
+
+def column_comments() -> dict[tuple[str, str], str]:
+    """What every published table and column means, for BI tools (``ddl/comments.csv``):
+    ``(table, column) → comment``; ``column`` empty for the table's own comment and ``table``
+    ``*`` for a column that means the same in every table that has it."""
+    import csv
+
+    with COMMENTS_FILE.open(encoding="utf-8", newline="") as handle:
+        return {(row["table"], row["column"]): row["comment"] for row in csv.DictReader(handle)}
+
+
+def document_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Give every table and column of ``<catalog>.marts`` its comment (DuckDB ``COMMENT ON``:
+    Metabase, DBeaver and Superset show them). A column with none keeps none: a test checks
+    that none is missing."""
+    comments = column_comments()
+    columns = con.execute(
+        "select table_name, column_name from duckdb_columns() "
+        "where database_name = $catalog and schema_name = 'marts' order by all",
+        {"catalog": catalog},
+    ).fetchall()
+    statements = []
+    for table in sorted({t for t, _ in columns}):
+        if text := comments.get((table, "")):
+            statements.append(f"comment on table {catalog}.marts.{table} is {_literal(text)}")
+    for table, column in columns:
+        text = comments.get((table, column)) or comments.get(("*", column))
+        if text:
+            statements.append(
+                f'comment on column {catalog}.marts.{table}."{column}" is {_literal(text)}'
+            )
+    if statements:
+        con.execute(";\n".join(statements))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 DuckDBConfig = dict[str, str | bool | int | float | list[str]]
 
 

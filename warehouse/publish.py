@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse import apply_layer, duckdb_config
+from warehouse import apply_layer, document_marts, duckdb_config
 
 
 def next_path(warehouse: Path) -> Path:
@@ -63,6 +63,7 @@ def publish_period(
         con.execute(f"attach '{target}' as nxt (storage_version '{storage_version}')")
         con.execute("use nxt")
         apply_layer(con, layer)
+        document_marts(con, "nxt")
         if warehouse.exists():
             con.execute(f"attach '{warehouse}' as cur (read_only)")
             _copy_current(con, set(marts), period)
