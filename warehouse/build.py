@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from warehouse import RULES_DIR, execute, model_files, model_sql, replace_slice
+from warehouse import RULES_DIR, SQL_DIR, execute, model_files, model_sql, replace_slice
 
 MARTS = (
     "coverage",
@@ -60,7 +60,8 @@ class BuiltPeriod:
 
 def load_reference(con: duckdb.DuckDBPyConnection, regions: pl.DataFrame) -> None:
     """(Re)load the reference tables: Kemendagri ``regions`` (the caller reads them:
-    :func:`jkn.databases.load_reference`) and the rules kept as data."""
+    :func:`jkn.databases.load_reference`) and the rules kept as data; and define the
+    connection's shared macros (``sql/macros``: e.g. the coverage rates)."""
     con.execute("create schema if not exists ref")
     con.register("_regions", regions)
     try:
@@ -76,6 +77,8 @@ def load_reference(con: duckdb.DuckDBPyConnection, regions: pl.DataFrame) -> Non
             f"select * from read_csv($path, header=true, auto_detect=true{typed})",
             {"path": str(path), **({"types": types} if types else {})},
         )
+    for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def build_period(

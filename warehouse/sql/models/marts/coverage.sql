@@ -73,13 +73,11 @@ final as (
         population,
         registered,
         active_registered,
-        registered / nullif(population, 0) as coverage_registered,
-        active_registered / nullif(population, 0) as activity_of_population,
-        active_registered / nullif(registered, 0) as activity_of_registered,
         covered_residents,
         active_residents,
-        covered_residents / nullif(population, 0) as coverage_reconciled,
-        active_residents / nullif(population, 0) as activity_reconciled,
+        unnest(coverage_rates(
+            population, registered, active_registered, covered_residents, active_residents
+        )),
         population - covered_residents as uncovered_residents,
         $snapshot as population_snapshot,
         coalesce(s.with_data, 0) as subregions_with_data,

@@ -58,11 +58,9 @@ final as (
         covered_residents::bigint as covered_residents,
         active_residents::bigint as active_residents,
         uncovered_residents::bigint as uncovered_residents,
-        registered / nullif(population, 0) as coverage_registered,
-        active_registered / nullif(population, 0) as activity_of_population,
-        active_registered / nullif(registered, 0) as activity_of_registered,
-        covered_residents / nullif(population, 0) as coverage_reconciled,
-        active_residents / nullif(population, 0) as activity_reconciled,
+        unnest(coverage_rates(
+            population, registered, active_registered, covered_residents, active_residents
+        )),
         residents_carded_elsewhere::bigint as residents_carded_elsewhere,
         uncovered_carded_elsewhere::bigint as uncovered_carded_elsewhere,
         (covered_residents + uncovered_carded_elsewhere)::bigint as covered_residents_national,
