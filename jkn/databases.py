@@ -79,16 +79,22 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def publish_marts(
-    marts_file: Path, period: dt.date, marts: dict[str, pl.DataFrame], layer: str = "marts"
+    marts_file: Path,
+    period: dt.date,
+    marts: dict[str, pl.DataFrame],
+    layer: str = "marts",
+    also_replaces: dict[str, list[dt.date]] | None = None,
 ) -> None:
     """Replace ``period`` in every mart of the marts file (:mod:`warehouse.publish`: the next
     file is built beside it and renamed over it), in the settings' storage version; a crash
     test may stop the process before the swap (failpoint ``before_swap``). ``layer``: the DDL
-    of the file's tables, ``national`` for the national marts file (``jkn.national``)."""
+    of the file's tables, ``national`` for the national marts file (``jkn.national``);
+    ``also_replaces``: further periods whose slice a mart's rows replace in the same file."""
     warehouse.publish.publish_period(
         marts_file,
         period,
         marts,
+        also_replaces=also_replaces,
         storage_version=settings().storage_version,
         memory_limit=settings().duckdb_memory_limit,
         threads=settings().duckdb_threads,

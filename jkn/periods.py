@@ -42,6 +42,11 @@ def month_before(period: str) -> str:
     return f"{first_day(period) - dt.timedelta(days=1):%Y-%m}"
 
 
+def month_after(period: str) -> str:
+    """The ``YYYY-MM`` after ``period``."""
+    return f"{last_day(period) + dt.timedelta(days=1):%Y-%m}"
+
+
 def previous_month(today: dt.date | None = None) -> str:
     """``YYYY-MM`` of the month before ``today`` (default: today in Asia/Jakarta)."""
     return month_before(this_month(today))
@@ -69,6 +74,5 @@ def months(start: str, end: str) -> list[str]:
         raise PeriodError(f"start {start} is after end {end}: give the older month first")
     out = [start]
     while out[-1] < end:
-        last = last_day(out[-1]) + dt.timedelta(days=1)
-        out.append(f"{last:%Y-%m}")
+        out.append(month_after(out[-1]))
     return out

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from jkn.databases import load_reference, open_restricted, publish_marts
 from jkn.link import LinkSettings, score_region
 from jkn.link import release as release_linkage
-from jkn.periods import first_day
+from jkn.periods import first_day, month_after, month_before
 from jkn.resolve import resolve_persons
 from jkn.timeline import stage
 from jkn.version import code_fingerprint, inputs_fingerprint
@@ -103,7 +103,8 @@ def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPe
         release_linkage(con)
         con.execute("begin transaction")
         with stage("marts"):
-            built = build_period(con, day, population_snapshot(con, period))
+            neighbours = (first_day(month_before(period)), first_day(month_after(period)))
+            built = build_period(con, day, population_snapshot(con, period), neighbours)
             store_lists(con, built)
             built.fan_out = scorer.counts() if scorer else None
             con.execute("commit")
@@ -122,7 +123,7 @@ def publish(built: BuiltPeriod, marts_file: Path) -> None:
     """Replace the period in every mart: the next warehouse file is built beside the current
     one and renamed over it (readers are never blocked, never see half a period)."""
     with stage("publish"):
-        publish_marts(marts_file, built.period, built.marts)
+        publish_marts(marts_file, built.period, built.marts, also_replaces=built.also_replaces)
 
 
 @task(name="record_published_run")

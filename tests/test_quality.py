@@ -101,6 +101,8 @@ def test_clean_marts_meet_every_expectation(clean: CheckpointReport) -> None:
         "coverage_bridge",
         "extract_regions",
         "month_on_month",
+        "card_movements",
+        "resident_movements",
     }
 
 

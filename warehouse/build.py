@@ -25,6 +25,13 @@ MARTS = (
     "double_funding",
     "rows_unplaced",
 )
+# The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
+# months' stored states, sql/models/state): built for the period and, when the month after it
+# is published, again for that month, whose movements the period's new figures change.
+MOVEMENTS = ("card_movements", "resident_movements")
+# What each published month keeps in the restricted file for the movements: state model →
+# its table.
+STATES = {"card_state": "intermediate.card_state", "resident_state": "intermediate.resident_state"}
 # The officers' lists (one model each, sql/models/lists/<name>.sql): the one home of their
 # names, which jkn.exports offers.
 LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
@@ -54,6 +61,8 @@ class BuiltPeriod:
     marts: dict[str, pl.DataFrame]
     lists: dict[str, pl.DataFrame]
     list_rows: dict[str, int] = field(default_factory=dict)
+    # further periods whose slice a mart's frame replaces (the month after, recomputed)
+    also_replaces: dict[str, list[dt.date]] = field(default_factory=dict)
     # when the linkage was fanned out: regions scored, and worker processes that scored them
     fan_out: dict[str, int] | None = None
 
@@ -81,24 +90,59 @@ def load_reference(con: duckdb.DuckDBPyConnection, regions: pl.DataFrame) -> Non
         con.execute(path.read_text(encoding="utf-8"))
 
 
+def published(con: duckdb.DuckDBPyConnection, period: dt.date) -> dt.date | None:
+    """``period`` if it was published (``audit.runs``) and the restricted file holds its
+    states (the movements compare states), else None."""
+    found = con.execute(
+        "select count(*) from audit.runs as r where r.period = $period "
+        "and exists (select 1 from intermediate.resident_state as s where s.period = r.period)",
+        {"period": period},
+    ).fetchall()[0][0]
+    return period if found else None
+
+
 def build_period(
-    con: duckdb.DuckDBPyConnection, period: dt.date, population_snapshot: str
+    con: duckdb.DuckDBPyConnection,
+    period: dt.date,
+    population_snapshot: str,
+    neighbours: tuple[dt.date, dt.date],
 ) -> BuiltPeriod:
-    """Run the intermediate, mart and list models for one period (read-only on staging)."""
-    params: dict[str, object] = {"period": period, "snapshot": population_snapshot}
+    """Run the intermediate, mart and list models for one period (read-only on staging); store
+    the period's states (``STATES``) and build the movement marts against the month before,
+    and for the month after when it was published. ``neighbours``: the calendar months before
+    and after ``period`` (the caller's period helpers say which)."""
+    previous, following = (published(con, month) for month in neighbours)
+    params: dict[str, object] = {
+        "period": period,
+        "snapshot": population_snapshot,
+        "previous_period": previous,
+        "next_period": following,
+    }
     for path in model_files("intermediate"):
         execute(con, path.read_text(encoding="utf-8"), params)
+    for name, table in STATES.items():
+        con.execute(f"delete from {table} where period = $period", {"period": period})
+        execute(con, f"insert into {table} by name {model_sql('state', name)}", params)
     marts = {}
     for name in MARTS:
         execute(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
         marts[name] = con.sql(f"select * from m_{name}").pl()
+    also: dict[str, list[dt.date]] = {}
+    for name in MOVEMENTS:
+        sql = model_sql("marts", name)
+        frames = [con.sql(sql, params={"period": period, "previous_period": previous}).pl()]
+        if following is not None:
+            later = {"period": following, "previous_period": period}
+            frames.append(con.sql(sql, params=later).pl())
+            also[name] = [following]
+        marts[name] = pl.concat(frames)
     marts["data_quality"] = con.sql(
         "select * from audit.data_quality where period = $period", params={"period": period}
     ).pl()
     lists = {}
     for name in LISTS:
         lists[name] = con.sql(model_sql("lists", name), params={"period": period}).pl()
-    return BuiltPeriod(period=period, marts=marts, lists=lists)
+    return BuiltPeriod(period=period, marts=marts, lists=lists, also_replaces=also)
 
 
 def store_lists(con: duckdb.DuckDBPyConnection, built: BuiltPeriod) -> None:

@@ -43,6 +43,7 @@ def publish_period(
     threads: int | None = None,
     checkpoint: Callable[[str], None] | None = None,
     layer: str = "marts",
+    also_replaces: dict[str, list[dt.date]] | None = None,
 ) -> None:
     """Replace ``period`` in every mart (``marts``: table name → the period's rows) by
     building the next warehouse file and renaming it over the current one.
@@ -51,7 +52,8 @@ def publish_period(
     ``threads``: as for :func:`warehouse.duckdb_config`; ``checkpoint``: called with a step's
     name (``before_swap``) where a crash test may stop the process; ``layer``: the DDL
     folder the file's tables come from (``national``: the national marts file's, also in
-    schema ``marts``)."""
+    schema ``marts``); ``also_replaces``: mart → further periods whose slice its rows replace
+    (the movements of the month after ``period``, recomputed with it)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     target = next_path(warehouse)
     for stale in (target, target.with_name(target.name + ".wal")):
@@ -66,7 +68,8 @@ def publish_period(
         document_marts(con, "nxt")
         if warehouse.exists():
             con.execute(f"attach '{warehouse}' as cur (read_only)")
-            _copy_current(con, set(marts), period)
+            replaced = {name: [period, *(also_replaces or {}).get(name, [])] for name in marts}
+            _copy_current(con, replaced)
             con.execute("detach cur")
         for name, frame in marts.items():
             con.register("_incoming", frame)
@@ -85,8 +88,9 @@ def publish_period(
     _fsync(warehouse.parent)
 
 
-def _copy_current(con: duckdb.DuckDBPyConnection, replaced: set[str], period: dt.date) -> None:
-    """Every table of the current warehouse into the next one, less the replaced period."""
+def _copy_current(con: duckdb.DuckDBPyConnection, replaced: dict[str, list[dt.date]]) -> None:
+    """Every table of the current warehouse into the next one, less the replaced periods
+    (``replaced``: table → its periods replaced)."""
     tables = con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = 'cur' and table_type = 'BASE TABLE'"
@@ -98,8 +102,9 @@ def _copy_current(con: duckdb.DuckDBPyConnection, replaced: set[str], period: dt
             {"s": schema, "t": table},
         ).fetchall()[0][0]
         source = f"cur.{schema}.{table}"
-        where = " where period <> $period" if schema == "marts" and table in replaced else ""
-        params = {"period": period} if where else {}
+        periods = replaced.get(table, []) if schema == "marts" else []
+        where = " where not list_contains($periods, period)" if periods else ""
+        params = {"periods": periods} if where else {}
         if exists:
             con.execute(
                 f"insert into nxt.{schema}.{table} by name select * from {source}{where}", params

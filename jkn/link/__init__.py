@@ -263,10 +263,15 @@ def link_period(
         "and p.line = c.line",
         {"period": period},
     )
+    # a refused NIK names no one: a card is then its own person ('card:<NOKA>', as a card
+    # without NIK), a PBI-list row too ('rejected:<source>:<line>')
     con.execute(
         "update intermediate.row_person as p "
-        "set person_key = 'rejected:' || r.rec_id, method = 'nik_rejected' "
+        "set person_key = coalesce('card:' || s.noka, 'rejected:' || r.rec_id), "
+        "method = 'nik_rejected' "
         "from link_records as r left join link_decisions as d on d.rec_id = r.rec_id "
+        "left join staging.bpjs_membership as s "
+        "on r.source = 'bpjs_membership' and s.period = $period and s.line = r.line "
         "where p.period = $period and p.source = r.source and p.line = r.line "
         "and r.nik_conflict and coalesce(d.decision, 'none') <> 'link' "
         "and p.method <> 'clustered'",

@@ -35,6 +35,16 @@ Severity = Literal["error", "warning"]
 BOUNDED_RATES = ("activity_of_registered", "coverage_reconciled", "activity_reconciled")
 UNBOUNDED_RATES = ("coverage_registered", "activity_of_population")
 MOVING_RATES = ("coverage_registered", "activity_of_population", "coverage_reconciled")
+# the movement marts' identities, as gaps that are 0 when they hold
+CARD_GAPS = ("card_flow_gap", "cards_minus_registered")
+RESIDENT_GAPS = (
+    "residents_gap",
+    "covered_gap",
+    "active_gap",
+    "residents_end_minus_population",
+    "covered_end_minus_covered_residents",
+    "active_end_minus_active_residents",
+)
 
 
 class QualitySettings(BaseModel):
@@ -206,6 +216,90 @@ def _movement_at_levels(settings: QualitySettings) -> Callable[[CheckInputs], pl
     return frame
 
 
+def _card_identities(inputs: CheckInputs) -> pl.DataFrame:
+    """marts.card_movements' two identities as gaps (0 when they hold; null where one does not
+    apply: the flow without a previous month, the registered rows for a recomputed month
+    after, whose activity_by_segment is not built here)."""
+    keys = ["region_code", "region_level", "segment"]
+    if "card_movements" not in inputs.marts:  # marts built without movements
+        return pl.DataFrame(
+            schema={**dict.fromkeys(keys, pl.String), **dict.fromkeys(CARD_GAPS, pl.Int64)}
+        )
+    cards = inputs.marts["card_movements"]
+    registered = inputs.marts["activity_by_segment"].select(*keys, "registered")
+    now = cards.filter(pl.col("period") == inputs.period).join(
+        registered, on=keys, how="full", coalesce=True
+    )
+    now = now.with_columns(
+        cards_minus_registered=pl.col("cards_end").fill_null(0)
+        + pl.col("cards_untracked").fill_null(0)
+        - pl.col("registered").fill_null(0)
+    )
+    later = cards.filter(pl.col("period") != inputs.period)
+    flow = (
+        pl.col("cards_start") + pl.col("cards_new") - pl.col("cards_ended")
+        + pl.col("cards_moved_in") - pl.col("cards_moved_out") - pl.col("cards_end")
+    )  # fmt: skip
+    return (
+        pl.concat([now, later], how="diagonal_relaxed")
+        .select(*keys, flow.alias("card_flow_gap"), "cards_minus_registered")
+        .sort(keys)
+    )
+
+
+def _resident_identities(inputs: CheckInputs) -> pl.DataFrame:
+    """marts.resident_movements' identities as gaps, and its `_end` columns against this
+    period's marts.coverage (population, covered_residents, active_residents)."""
+    keys = ["region_code", "region_level"]
+    if "resident_movements" not in inputs.marts:
+        return pl.DataFrame(
+            schema={**dict.fromkeys(keys, pl.String), **dict.fromkeys(RESIDENT_GAPS, pl.Int64)}
+        )
+    moves = inputs.marts["resident_movements"]
+    coverage = inputs.marts["coverage"].select(
+        *keys, "population", "covered_residents", "active_residents"
+    )
+    now = (
+        moves.filter(pl.col("period") == inputs.period)
+        .join(coverage.filter(pl.col("population") > 0), on=keys, how="full", coalesce=True)
+        .with_columns(this_period=pl.lit(True))
+    )
+    later = moves.filter(pl.col("period") != inputs.period)
+    both = pl.concat([now, later], how="diagonal_relaxed")
+
+    def balance(stock: str, gained: str, lost: str, entered: str, left: str) -> pl.Expr:
+        return (
+            pl.col(f"{stock}_start") + pl.col(gained) - pl.col(lost) + pl.col(entered)
+            - pl.col(left) - pl.col(f"{stock}_end")
+        )  # fmt: skip
+
+    def against(column: str, published: str) -> pl.Expr:
+        return (pl.col(column).fill_null(0) - pl.col(published).fill_null(0)).alias(
+            f"{column}_minus_{published}"
+        )
+
+    is_now = pl.col("this_period").fill_null(False)
+    return both.select(
+        *keys,
+        (
+            pl.col("residents_start") + pl.col("residents_entered") - pl.col("residents_left")
+            - pl.col("residents_end")
+        ).alias("residents_gap"),
+        balance("covered", "newly_covered", "lost_coverage", "covered_entered", "covered_left")
+        .alias("covered_gap"),
+        balance("active", "newly_active", "lapsed", "active_entered", "active_left")
+        .alias("active_gap"),
+        *[
+            pl.when(is_now).then(against(c, p)).alias(f"{c}_minus_{p}")
+            for c, p in (
+                ("residents_end", "population"),
+                ("covered_end", "covered_residents"),
+                ("active_end", "active_residents"),
+            )
+        ],
+    ).sort(keys)  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------
 # suites
 
@@ -296,6 +390,20 @@ def suites(settings: QualitySettings) -> list[Suite]:
             )
         return out
 
+    def identities(columns: tuple[str, ...], meaning: str) -> Callable[..., list[Expectation]]:
+        def declared(_: QualitySettings) -> list[Expectation]:
+            return [
+                Expectation(
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": column, "min_value": 0, "max_value": 0},
+                    "error",
+                    f"{meaning}: {column} is 0",
+                )
+                for column in columns
+            ]
+
+        return declared
+
     return [
         Suite("coverage_rates", "rates of marts.coverage", _coverage, rates),
         Suite("populated_regions", "marts.coverage above village level", _populated, populated),
@@ -306,6 +414,26 @@ def suites(settings: QualitySettings) -> list[Suite]:
             f"movement from the previous month at levels {', '.join(settings.movement_levels)}",
             _movement_at_levels(settings),
             movement,
+        ),
+        Suite(
+            "card_movements",
+            "marts.card_movements balances, and adds up to registered",
+            _card_identities,
+            identities(
+                CARD_GAPS,
+                "cards at the start, plus new, less ended, plus moved in, less moved out, are "
+                "the cards at the end; tracked and untracked cards are the registered rows",
+            ),
+        ),
+        Suite(
+            "resident_movements",
+            "marts.resident_movements balances, and ends at marts.coverage",
+            _resident_identities,
+            identities(
+                RESIDENT_GAPS,
+                "residents at the start, plus those who entered, less those who left, are the "
+                "residents at the end (likewise covered and active); the end is marts.coverage's",
+            ),
         ),
     ]
 

@@ -44,6 +44,14 @@ def resolve_persons(
     if link:
         with stage("link"):
             link_period(con, period, score_regions=score_regions)
+    # persons known only by their cards keep last month's key (sql/models/resolve/card_keys)
+    con.execute(model_sql("resolve", "card_keys"), {"period": period})
+    con.execute(
+        "update intermediate.row_person as p set person_key = k.person_key "
+        "from card_keys as k where p.period = $period and p.person_key = k.own_key",
+        {"period": period},
+    )
+    con.execute("drop table card_keys")
     counts = con.execute(
         "select method, count(*) from intermediate.row_person where period = $period "
         "group by method order by method",

@@ -4,7 +4,9 @@
 --          Kemendagri list: an unknown village still counts for its kecamatan and above)
 -- columns: region_digits, region_level, digits (how many digits of a code name the level),
 --          region_code (dotted), region_name
--- The marts count each village code once and roll its figures up through this table.
+-- The marts count each village code once and roll its figures up through this table. The
+-- codes of the months the movement marts compare this period with (the month before and the
+-- month after, as stored in intermediate.card_state / resident_state) are placed too.
 create or replace temp table int_region_levels as
 with seen as (
     select distinct region_digits from int_bpjs_rows where region_digits is not null
@@ -12,6 +14,12 @@ with seen as (
     select distinct region_digits from int_dukcapil_rows where region_digits is not null
     union
     select distinct region_digits from int_dinsos_persons where region_digits is not null
+    union
+    select distinct region_digits from intermediate.card_state
+    where period in ($previous_period, $next_period) and region_digits is not null
+    union
+    select distinct region_digits from intermediate.resident_state
+    where period in ($previous_period, $next_period) and region_digits is not null
 ),
 
 prefixes as (
