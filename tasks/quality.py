@@ -15,8 +15,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from jkn.alerts import Alert, AlertsMisconfigured, deliver, load_notifier
 from jkn.databases import open_marts_read_only, open_restricted
-from jkn.periods import first_day, month_before
+from jkn.periods import first_day
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, gx_root, run_checkpoint
+from jkn.quality.history import read_published
 from jkn.refresh import SourceSummary
 from jkn.timeline import stage
 from tasks import run_logger
@@ -84,7 +85,16 @@ def mart_alerts(report: CheckpointReport, period: str) -> list[Alert]:
     alerts = []
     for outcome in [*report.errors, *report.warnings]:
         column = f" on {outcome.column}" if outcome.column else ""
-        examples = f"; regions: {', '.join(outcome.examples)}" if outcome.examples else ""
+        # a region explained (month on month: its figure and the bound that applied)
+        regions = [
+            f"{code} ({detail})" if detail else code
+            for code, detail in zip(
+                outcome.examples,
+                outcome.details or [""] * len(outcome.examples),
+                strict=True,
+            )
+        ]
+        examples = f"; regions: {', '.join(regions)}" if regions else ""
         counts = {}
         if outcome.unexpected_count is not None:
             counts["unexpected"] = outcome.unexpected_count
@@ -112,17 +122,16 @@ def check_marts(
     day = first_day(period)
     with open_restricted(marts_file) as con:
         regions = con.sql(check_sql("extract_regions"), params={"period": day}).pl()
-    previous_day = first_day(month_before(period))
-    previous = None
+    # the published months the month-on-month bounds learn from (none before a first publish)
+    published = {}
     reader = open_marts_read_only(marts_file)
     if reader is not None:
         with reader:
-            previous = reader.sql(
-                "select * from marts.coverage where period = $period",
-                params={"period": previous_day},
-            ).pl()
+            published = read_published(
+                reader, day, settings.movement_levels, settings.history_months
+            )
     inputs = CheckInputs(
-        period=day, marts=built.marts, previous_coverage=previous, extract_regions=regions
+        period=day, marts=built.marts, published=published, extract_regions=regions
     )
     with stage("checks"):
         report = run_checkpoint(inputs, settings, gx_root(marts_file))

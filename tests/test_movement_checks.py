@@ -98,7 +98,7 @@ def _inputs(cards: pl.DataFrame, residents: pl.DataFrame) -> CheckInputs:
             "card_movements": cards,
             "resident_movements": residents,
         },
-        previous_coverage=None,
+        published={},
         extract_regions=pl.DataFrame({"region_code": CODES, "region_level": LEVELS}),
     )
 

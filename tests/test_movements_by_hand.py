@@ -25,7 +25,13 @@ pytestmark = pytest.mark.slow  # runs the Prefect flow (session harness)
 V1, V1B, V2 = "17.07.01.1004", "17.07.01.1006", "17.07.02.2001"
 KEC = "17.07.01"
 # tiny hand-made months: no quarantine-rate threshold, no month-on-month bound
-HAND_MADE = QualitySettings(quarantine_rate_max=1.0, population_change_max=100, rate_change_max=100)
+HAND_MADE = QualitySettings(
+    quarantine_rate_max=1.0,
+    population_change_max=100,
+    registered_change_max=100,
+    active_change_max=100,
+    rate_change_max=100,
+)
 JULY, AUGUST = "2024-07", "2024-08"
 
 PEOPLE = {

@@ -14,6 +14,7 @@ import pytest
 from jkn.alerts import Alert, render
 from jkn.quality import CheckInputs, CheckpointReport, QualitySettings, run_checkpoint
 from jkn.quality.datadocs import local_assets, remote_assets
+from jkn.quality.history import FIGURES
 from jkn.refresh import SourceSummary
 from tasks.quality import mart_alerts, source_alerts
 
@@ -49,6 +50,11 @@ def _bridge(registered: list[int]) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _published(coverage: pl.DataFrame, period: dt.date = dt.date(2025, 4, 1)) -> dict:
+    """The published marts as the checks read them: ``coverage`` as the month before."""
+    return {"coverage": coverage.with_columns(pl.lit(period).alias("period"))}
+
+
 def _extract_regions(codes: list[str] = CODES) -> pl.DataFrame:
     levels = dict(zip(CODES, LEVELS, strict=True)) | {"16.08.01.2003": "desa"}
     return pl.DataFrame({"region_code": codes, "region_level": [levels[c] for c in codes]})
@@ -60,7 +66,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> CheckpointReport:
     inputs = CheckInputs(
         period=PERIOD,
         marts={"coverage": coverage, "coverage_bridge": _bridge(coverage["registered"].to_list())},
-        previous_coverage=coverage.with_columns(pl.col("population") - 20),  # +2%: within 5%
+        published=_published(coverage.with_columns(pl.col("population") - 20)),  # +2%: within 5%
         extract_regions=_extract_regions(),
     )
     return run_checkpoint(inputs, QualitySettings(), tmp_path_factory.mktemp("gx") / "jkn.gx")
@@ -81,7 +87,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> CheckpointReport:
     inputs = CheckInputs(
         period=PERIOD,
         marts={"coverage": coverage, "coverage_bridge": bridge},
-        previous_coverage=previous,
+        published=_published(previous),
         extract_regions=_extract_regions([*CODES, "16.08.01.2003"]),  # a village with no row
     )
     root = tmp_path_factory.mktemp("gx") / "jkn.gx"
@@ -112,7 +118,7 @@ def test_each_fault_fails_its_expectation_and_names_the_region(faulty: Checkpoin
         ("coverage_bridge", "bridge_minus_registered"): ["16.08"],
         ("extract_regions", "has_row"): ["16.08.01.2003"],
         # province and kab/kota moved by 10%; the villages are not bounded
-        ("month_on_month", "population_change"): ["16", "16.08"],
+        ("month_on_month", "population_change_beyond_bound"): ["16", "16.08"],
     }
     assert all(o.severity == "error" for o in faulty.errors)
 
@@ -122,15 +128,95 @@ def test_movement_severity_is_configurable(tmp_path: Path) -> None:
     inputs = CheckInputs(
         period=PERIOD,
         marts={"coverage": coverage, "coverage_bridge": _bridge(coverage["registered"].to_list())},
-        previous_coverage=coverage.with_columns(pl.col("coverage_reconciled") - 0.2),
+        published=_published(coverage.with_columns(pl.col("coverage_reconciled") - 0.2)),
         extract_regions=_extract_regions(),
     )
     settings = QualitySettings(movement_severity="warning", rate_change_max=0.1)
     report = run_checkpoint(inputs, settings, tmp_path / "jkn.gx")
     assert report.errors == []
     assert {(o.suite, o.column) for o in report.warnings} == {
-        ("month_on_month", "coverage_reconciled_change")
+        ("month_on_month", "coverage_reconciled_change_beyond_bound")
     }
+
+
+def _cards(code: str, level: str, new: int) -> pl.DataFrame:
+    """marts.card_movements of one region: ``new`` cards in PBI_APBN, 5 in PPU, no other flow."""
+    flows = dict.fromkeys((f.column for f in FIGURES if f.mart == "card_movements"), 0)
+    return pl.DataFrame(
+        [
+            {
+                "region_code": code,
+                "region_level": level,
+                "segment": segment,
+                **flows,
+                "cards_new": n,
+            }
+            for segment, n in (("PBI_APBN", new), ("PPU_PN", 5))
+        ]
+    )
+
+
+def test_a_steady_history_flags_a_jump_the_fixed_bound_lets_through(tmp_path: Path) -> None:
+    coverage = _coverage()  # 1,000 residents in 16 and in 16.08
+    months = [dt.date(2024, 10, 1) + dt.timedelta(days=31 * i) for i in range(7)]
+    months = [m.replace(day=1) for m in months]  # October 2024 … April 2025
+    assert months[-1] == dt.date(2025, 4, 1)
+    steady = coverage.with_columns(pl.lit(970).alias("population"))  # then +3.1% this month
+    history = pl.concat(
+        [
+            steady.filter(
+                # 16 published for seven months; 16.08 only for the last two
+                (pl.col("region_code") != "16.08") | (pl.lit(m) >= months[-2])
+            ).with_columns(pl.lit(m).alias("period"))
+            for m in months
+        ]
+    )
+    cards = pl.concat([_cards("16", "province", 100), _cards("16.08", "kabupaten", 100)])
+    card_history = history.select("period", "region_code").join(cards, on="region_code")
+    now_cards = pl.concat([_cards("16", "province", 300), _cards("16.08", "kabupaten", 300)])
+    inputs = CheckInputs(
+        period=PERIOD,
+        marts={
+            "coverage": coverage,
+            "coverage_bridge": _bridge(coverage["registered"].to_list()),
+            "card_movements": now_cards,
+        },
+        published={"coverage": history, "card_movements": card_history},
+        extract_regions=_extract_regions(),
+    )
+    settings = QualitySettings(movement_severity_by_check={"movements": "warning"})
+    report = run_checkpoint(inputs, settings, tmp_path / "jkn.gx")
+    # +3.1% in both; only 16 has the history to tell it is unusual (16.08: fixed ±5%)
+    assert {(o.suite, o.column): o.examples for o in report.errors} == {
+        ("month_on_month", "population_change_beyond_bound"): ["16"]
+    }
+    # 305 new cards in a month against a usual 105: a warning, as configured for movements
+    # (16.08: not bounded without the history)
+    assert {(o.suite, o.column): o.examples for o in report.warnings} == {
+        ("month_on_month", "cards_new_beyond_bound"): ["16"]
+    }
+    alerts = {a.check: a for a in mart_alerts(report, "2025-05")}
+    population = alerts[
+        "month_on_month.expect_column_values_to_be_between on population_change_beyond_bound"
+    ]
+    assert population.severity == "error" and population.counts == {"unexpected": 1, "checked": 2}
+    assert population.summary.endswith(
+        "regions: 16 (+3.1%, learned from 6 months: median +0.0%, allowed −1.0% … +1.0%)"
+    )
+    assert (
+        "this month's regions: 1 learned, 1 fixed (fewer than 3 published months)"
+        in population.summary
+    )
+    cards_alert = alerts[
+        "month_on_month.expect_column_values_to_be_between on cards_new_beyond_bound"
+    ]
+    assert cards_alert.severity == "warning"
+    assert cards_alert.summary.endswith(
+        "regions: 16 (305, learned from 6 months: median 105, allowed 64 … 146)"
+    )
+    # nothing else moved: registered and the rates are unchanged in both regions
+    passed = {o.column for o in report.outcomes if o.suite == "month_on_month" and o.success}
+    assert "registered_change_beyond_bound" in passed and "cards_ended_beyond_bound" in passed
 
 
 def test_failed_expectations_become_alerts_naming_check_counts_and_docs(

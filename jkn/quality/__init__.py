@@ -23,9 +23,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 import jkn.settings  # noqa: F401  (Great Expectations analytics off before it is imported)
+from jkn.quality.history import (
+    MovementCheck,
+    bounds,
+    checked,
+    explain,
+    figures_present,
+    meaning,
+    wide,
+)
 
 Severity = Literal["error", "warning"]
 
@@ -34,7 +43,6 @@ Severity = Literal["error", "warning"]
 # residents (a village where cards outnumber residents shows both above 1)
 BOUNDED_RATES = ("activity_of_registered", "coverage_reconciled", "activity_reconciled")
 UNBOUNDED_RATES = ("coverage_registered", "activity_of_population")
-MOVING_RATES = ("coverage_registered", "activity_of_population", "coverage_reconciled")
 # the movement marts' identities, as gaps that are 0 when they hold
 CARD_GAPS = ("card_flow_gap", "cards_minus_registered")
 RESIDENT_GAPS = (
@@ -66,19 +74,82 @@ class QualitySettings(BaseModel):
         "200 people moves by more than a kab/kota of 400,000)",
     )
     population_change_max: float = Field(
-        default=0.05, ge=0, description="largest relative change of population in one month"
+        default=0.05,
+        ge=0,
+        description="fixed bound: largest relative change of population in one month, for a "
+        "region with fewer than history_min_months published months",
+    )
+    registered_change_max: float = Field(
+        default=0.05,
+        ge=0,
+        description="fixed bound of the relative change of registered cards in one month",
+    )
+    active_change_max: float = Field(
+        default=0.05,
+        ge=0,
+        description="fixed bound of the relative change of active cards in one month",
     )
     rate_change_max: float = Field(
         default=0.05,
         ge=0,
-        description="largest change of a coverage or activity rate in one month (0.05 = 5 pp)",
+        description="fixed bound of the change of a coverage or activity rate in one month "
+        "(0.05 = 5 pp)",
+    )
+    history_months: int = Field(
+        default=6,
+        ge=1,
+        le=60,
+        description="a region's bound is learned from its last this many published months",
+    )
+    history_min_months: int = Field(
+        default=3,
+        ge=2,
+        description="with fewer published months holding a figure than this, the fixed bound "
+        "applies (and a movement count is not bounded)",
+    )
+    history_spread_multiple: float = Field(
+        default=4,
+        gt=0,
+        description="the learned band is the median ± this many robust standard deviations "
+        "(1.4826 × the median absolute deviation) of the region's history",
+    )
+    history_floor_share: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="a learned band is never narrower than ± this share of the fixed bound "
+        "(0.2: ±1% of population, ±1 pp of a rate)",
+    )
+    history_floor_count: int = Field(
+        default=10,
+        ge=0,
+        description="nor narrower than a change of this many persons or cards (a movement "
+        "count's band: nor than the spread multiple × √median, its counting noise)",
     )
     movement_severity: Severity = Field(
         default="error", description="severity of a movement beyond its bound"
     )
+    movement_severity_by_check: dict[MovementCheck, Severity] = Field(
+        default_factory=dict,
+        description="per-check overrides of movement_severity, checks population, "
+        "registered, active, rates, movements, e.g. {'movements': 'warning'}",
+    )
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> QualitySettings:
+        if self.history_min_months > self.history_months:
+            raise ValueError(
+                f"history_min_months ({self.history_min_months}) is more than history_months "
+                f"({self.history_months}): a bound cannot need more months than it reads; "
+                "lower history_min_months or raise history_months"
+            )
+        return self
 
     def quarantine_limit(self, source: str) -> float:
         return self.quarantine_rate_max_by_source.get(source, self.quarantine_rate_max)
+
+    def movement_severity_of(self, check: MovementCheck) -> Severity:
+        return self.movement_severity_by_check.get(check, self.movement_severity)
 
 
 @dataclass(frozen=True)
@@ -94,20 +165,27 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Suite:
+    """A suite: its frame of check columns, its expectations (which may read the frame, e.g.
+    to say how many regions each bound applied to) and, optionally, how a failed
+    expectation's regions are explained (one phrase per region code, counts only)."""
+
     name: str
     description: str
     frame: Callable[[CheckInputs], pl.DataFrame]
-    expectations: Callable[[QualitySettings], list[Expectation]]
+    expectations: Callable[[QualitySettings, pl.DataFrame], list[Expectation]]
+    explain: Callable[[pl.DataFrame, str | None, list[str]], list[str]] | None = None
 
 
 @dataclass
 class CheckInputs:
-    """What the suites look at: the period's built marts (not yet published), the previous
-    month's published coverage (if any) and the region codes found in the extracts."""
+    """What the suites look at: the period's built marts (not yet published), the published
+    marts' rows before it that the month-on-month bounds read (by mart:
+    :func:`jkn.quality.history.read_published`; a mart never published is absent) and the
+    region codes found in the extracts."""
 
     period: dt.date
     marts: dict[str, pl.DataFrame]
-    previous_coverage: pl.DataFrame | None
+    published: dict[str, pl.DataFrame]
     extract_regions: pl.DataFrame  # region_code, region_level
 
 
@@ -124,6 +202,8 @@ class CheckOutcome:
     unexpected_count: int | None = None
     element_count: int | None = None
     examples: list[str] = field(default_factory=list)
+    # one phrase per example, when the suite explains them (the bound a region was judged by)
+    details: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -186,32 +266,10 @@ def _regions(inputs: CheckInputs) -> pl.DataFrame:
     )
 
 
-def _movement(inputs: CheckInputs) -> pl.DataFrame:
-    columns = ["region_code", "region_level", "population", *MOVING_RATES]
-    empty = pl.DataFrame(
-        schema={
-            "region_code": pl.String,
-            "region_level": pl.String,
-            "population_change": pl.Float64,
-            **{f"{r}_change": pl.Float64 for r in MOVING_RATES},
-        }
-    )
-    if inputs.previous_coverage is None or inputs.previous_coverage.is_empty():
-        return empty
-    now = inputs.marts["coverage"].select(columns)
-    before = inputs.previous_coverage.select(columns)
-    joined = now.join(before, on=["region_code", "region_level"], suffix="_before")
-    return joined.select(
-        "region_code",
-        "region_level",
-        (pl.col("population") / pl.col("population_before") - 1).alias("population_change"),
-        *[(pl.col(r) - pl.col(f"{r}_before")).alias(f"{r}_change") for r in MOVING_RATES],
-    ).sort("region_code")
-
-
 def _movement_at_levels(settings: QualitySettings) -> Callable[[CheckInputs], pl.DataFrame]:
     def frame(inputs: CheckInputs) -> pl.DataFrame:
-        return _movement(inputs).filter(pl.col("region_level").is_in(settings.movement_levels))
+        banded = bounds(inputs.period, inputs.marts, inputs.published, settings)
+        return wide(banded, figures_present(inputs.marts))
 
     return frame
 
@@ -307,7 +365,7 @@ def _resident_identities(inputs: CheckInputs) -> pl.DataFrame:
 def suites(settings: QualitySettings) -> list[Suite]:
     """The marts' data-quality suites, in the order they are reported."""
 
-    def rates(_: QualitySettings) -> list[Expectation]:
+    def rates(_: QualitySettings, __: pl.DataFrame) -> list[Expectation]:
         bounded = [
             Expectation(
                 "ExpectColumnValuesToBeBetween",
@@ -328,7 +386,7 @@ def suites(settings: QualitySettings) -> list[Suite]:
         ]
         return [*bounded, *unbounded]
 
-    def populated(_: QualitySettings) -> list[Expectation]:
+    def populated(_: QualitySettings, __: pl.DataFrame) -> list[Expectation]:
         return [
             Expectation(
                 "ExpectColumnValuesToBeBetween",
@@ -344,7 +402,7 @@ def suites(settings: QualitySettings) -> list[Suite]:
             ),
         ]
 
-    def bridge(_: QualitySettings) -> list[Expectation]:
+    def bridge(_: QualitySettings, __: pl.DataFrame) -> list[Expectation]:
         return [
             Expectation(
                 "ExpectColumnValuesToBeBetween",
@@ -354,7 +412,7 @@ def suites(settings: QualitySettings) -> list[Suite]:
             )
         ]
 
-    def regions(_: QualitySettings) -> list[Expectation]:
+    def regions(_: QualitySettings, __: pl.DataFrame) -> list[Expectation]:
         return [
             Expectation(
                 "ExpectColumnValuesToBeInSet",
@@ -364,34 +422,22 @@ def suites(settings: QualitySettings) -> list[Suite]:
             )
         ]
 
-    def movement(s: QualitySettings) -> list[Expectation]:
-        bound = s.population_change_max
-        out = [
+    def movement(s: QualitySettings, frame: pl.DataFrame) -> list[Expectation]:
+        return [
             Expectation(
                 "ExpectColumnValuesToBeBetween",
-                {"column": "population_change", "min_value": -bound, "max_value": bound},
-                s.movement_severity,
-                f"population moves by at most {bound:.0%} from the previous month",
+                {"column": f"{figure.name}_beyond_bound", "min_value": 0, "max_value": 0},
+                s.movement_severity_of(figure.check),
+                meaning(figure, frame, s),
             )
+            for figure in checked(frame)
         ]
-        for rate in MOVING_RATES:
-            out.append(
-                Expectation(
-                    "ExpectColumnValuesToBeBetween",
-                    {
-                        "column": f"{rate}_change",
-                        "min_value": -s.rate_change_max,
-                        "max_value": s.rate_change_max,
-                    },
-                    s.movement_severity,
-                    f"{rate} moves by at most {s.rate_change_max * 100:.0f} pp from the "
-                    "previous month",
-                )
-            )
-        return out
+
+    def explain_movement(frame: pl.DataFrame, column: str | None, codes: list[str]) -> list[str]:
+        return explain(frame, column, codes, settings)
 
     def identities(columns: tuple[str, ...], meaning: str) -> Callable[..., list[Expectation]]:
-        def declared(_: QualitySettings) -> list[Expectation]:
+        def declared(_: QualitySettings, __: pl.DataFrame) -> list[Expectation]:
             return [
                 Expectation(
                     "ExpectColumnValuesToBeBetween",
@@ -414,6 +460,7 @@ def suites(settings: QualitySettings) -> list[Suite]:
             f"movement from the previous month at levels {', '.join(settings.movement_levels)}",
             _movement_at_levels(settings),
             movement,
+            explain_movement,
         ),
         Suite(
             "card_movements",
@@ -495,8 +542,10 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
     declared = suites(settings)
     definitions = []
     meanings: dict[tuple[str, str, str | None], tuple[Severity, str]] = {}
+    frames: dict[str, pl.DataFrame] = {}
     for suite in declared:
-        suite.frame(inputs).write_parquet(batches / f"{suite.name}.parquet")
+        frame = frames[suite.name] = suite.frame(inputs)
+        frame.write_parquet(batches / f"{suite.name}.parquet")
         try:
             asset = source.get_asset(suite.name)
         except LookupError:
@@ -506,7 +555,7 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
         except KeyError:
             batch = asset.add_batch_definition_path(name=suite.name, path=f"{suite.name}.parquet")
         gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
-        for expectation in suite.expectations(settings):
+        for expectation in suite.expectations(settings, frame):
             cls = getattr(gxe, expectation.kind)
             gx_suite.add_expectation(
                 cls(
@@ -541,8 +590,10 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
         run_id=gx.RunIdentifier(run_name=f"{inputs.period:%Y-%m}", run_time=dt.datetime.now(dt.UTC))
     )
     outcomes = []
+    explainers = {suite.name: suite.explain for suite in declared}
     for validation in result.run_results.values():
         suite_name = validation.suite_name
+        explainer = explainers.get(suite_name)
         for r in validation.results:
             config = r.expectation_config
             assert config is not None  # every result of a checkpoint names its expectation
@@ -557,6 +608,12 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
                 str(i["region_code"]) if isinstance(i, dict) and "region_code" in i else str(i)
                 for i in indexed
             ] or [str(v) for v in details.get("partial_unexpected_list") or []]
+            examples = examples[:10]
+            explained = (
+                explainer(frames[suite_name], column, examples)
+                if explainer is not None and not r.success and indexed
+                else []
+            )
             outcomes.append(
                 CheckOutcome(
                     suite=suite_name,
@@ -567,7 +624,8 @@ def run_checkpoint(inputs: CheckInputs, settings: QualitySettings, root: Path) -
                     meaning=meaning,
                     unexpected_count=details.get("unexpected_count"),
                     element_count=details.get("element_count"),
-                    examples=examples[:10],
+                    examples=examples,
+                    details=explained,
                 )
             )
     site = _local_site(context)
