@@ -4,7 +4,8 @@ Every text cell that a spreadsheet would run as a formula (it begins with ``=``,
 ``@``, a tab or a carriage return; OWASP's CSV-injection rule) is written with a leading
 apostrophe, so a name typed as ``=HYPERLINK(...)`` in an agency's extract shows as text and
 never runs. List columns become ``;``-joined text. The file holds personal data: it is created
-owner-only (0600).
+owner-only (0600). The review list (``link_review``) gains an empty ``decision`` column for
+the officer's answers, which ``jkn lists import`` reads back (:mod:`jkn.review`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def export_list(
 ) -> int:
     """Write a list to ``out`` (.csv or .xlsx), neutralised and owner-only; rows written."""
     frame = neutralise(read_list(warehouse, name, period, region))
+    if name == "link_review":
+        from jkn.review import DECISION_COLUMN  # (jkn.review reads the exports' cells back)
+
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(DECISION_COLUMN))
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise ExportError(f"{out}: write .csv or .xlsx")
     out.parent.mkdir(parents=True, exist_ok=True)

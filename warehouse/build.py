@@ -86,6 +86,12 @@ def load_reference(con: duckdb.DuckDBPyConnection, regions: pl.DataFrame) -> Non
             f"select * from read_csv($path, header=true, auto_detect=true{typed})",
             {"path": str(path), **({"types": types} if types else {})},
         )
+    define_macros(con)
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the connection's shared temp macros (``sql/macros/*.sql``): the coverage rates,
+    the review list's record key and pair fingerprint."""
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
 

@@ -5,12 +5,17 @@ damaged and relatives' NIKs, name variants, date typos, twins, namesakes, common
 validates and stages it into a DuckDB file, and runs the NIK pass. Each tool then runs in its
 own process (``python -m jkn.bench.link TOOL DB``) so that time and peak memory are its own,
 and writes ``record → predicted NIK``; :func:`score` compares both with the truth.
+
+On real data the only truth is the officers' answers on review pairs: :func:`from_decisions`
+runs the automatic linkage alone (no answer applied, nothing stored) on each answered period
+of a warehouse and measures its links on the pairs an officer judged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -18,9 +23,13 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
+
+if TYPE_CHECKING:
+    from jkn.link.config import LinkSettings
 
 PERIOD = "2025-05"
 REGION = "16.08"
@@ -40,6 +49,82 @@ class ToolResult:
     recall: float
     f1: float
     hard_negatives_wrongly_linked: int
+
+
+@dataclass
+class OfficersResult:
+    """The automatic linkage measured on officers' answers (``jkn bench-link
+    --from-decisions``): of the pairs judged, those it would link, and of those the ones an
+    officer said are the same person."""
+
+    periods: list[str]
+    judged: int
+    same: int
+    different: int
+    auto_linked: int
+    """judged pairs whose record the automatic linkage links to that candidate"""
+    auto_linked_same: int
+    linked_elsewhere: int
+    """pairs judged 'same' whose record the automatic linkage links to another NIK"""
+    precision: float | None
+    """auto_linked_same / auto_linked (None when it links none of the judged pairs)"""
+
+
+def _judged(warehouse: Path, decisions: str) -> pl.DataFrame:
+    """(period, source, line, candidate_nik, answer) of every answered pair: from an answered
+    review file (.csv / .xlsx, as ``jkn lists import`` reads it) or a table of the restricted
+    file with those columns (``audit.review_decisions``: the pairs on the lines answered)."""
+    from jkn.databases import open_restricted_read_only
+    from jkn.review import parse_answers, read_answers
+
+    columns = ["period", "source", "line", "candidate_nik", "answer"]
+    if Path(decisions).suffix.lower() in (".csv", ".xlsx"):
+        frame, _ = read_answers(Path(decisions), decisions)
+        rows = parse_answers(frame).filter(pl.col("answer").is_not_null())
+        return rows.select(columns).drop_nulls(["period", "source", "line", "candidate_nik"])
+    if not re.fullmatch(r"\w+\.\w+", decisions):
+        raise ValueError(f"{decisions!r}: give a .csv or .xlsx file, or a table schema.name")
+    with open_restricted_read_only(warehouse) as con:
+        return con.sql(f"select {', '.join(columns)} from {decisions}").pl()
+
+
+def from_decisions(
+    warehouse: Path, decisions: str, settings: LinkSettings | None = None
+) -> OfficersResult:
+    """Precision of the automatic links on the officers' answers ``decisions`` (a file or a
+    table, :func:`_judged`), each answered period's linkage run afresh from its staged rows
+    with ``settings`` (default: settings.json) in a read-only connection."""
+    from jkn.databases import open_restricted_read_only
+    from jkn.link import automatic_decisions
+
+    judged = _judged(warehouse, decisions).unique(["period", "source", "line", "candidate_nik"])
+    found = []
+    for period in sorted(judged["period"].unique().to_list()):
+        with open_restricted_read_only(warehouse) as con:
+            automatic_decisions(con, period, settings)
+            decided = con.sql(
+                "select source, line, nik as linked_nik from link_decisions where decision = 'link'"
+            ).pl()
+        found.append(decided.with_columns(pl.lit(period).alias("period")))
+    linked = pl.concat(found) if found else pl.DataFrame(
+        schema={"source": pl.String, "line": pl.Int64, "linked_nik": pl.String,
+                "period": pl.Date}
+    )  # fmt: skip
+    both = judged.join(linked, on=["period", "source", "line"], how="left")
+    same = pl.col("answer") == "same"
+    here = pl.col("linked_nik") == pl.col("candidate_nik")
+    auto = both.filter(here)
+    auto_same = auto.filter(same).height
+    return OfficersResult(
+        periods=[f"{p:%Y-%m}" for p in sorted(judged["period"].unique().to_list())],
+        judged=judged.height,
+        same=judged.filter(same).height,
+        different=judged.height - judged.filter(same).height,
+        auto_linked=auto.height,
+        auto_linked_same=auto_same,
+        linked_elsewhere=both.filter(same & pl.col("linked_nik").is_not_null() & ~here).height,
+        precision=round(auto_same / auto.height, 4) if auto.height else None,
+    )
 
 
 def stage_extracts(

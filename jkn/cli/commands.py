@@ -357,11 +357,28 @@ def bench_link_command(
     splink: Annotated[
         bool, typer.Option(help="run splink 5 side by side (uv sync --group bench)")
     ] = True,
+    from_decisions: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FILE_OR_TABLE",
+            help="instead: measure the automatic links on officers' answers — an answered "
+            "review file (.csv/.xlsx) or a table of the restricted file, e.g. "
+            "audit.review_decisions",
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path, typer.Option(help="with --from-decisions: the warehouse DuckDB file")
+    ] = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Benchmark the linker (and splink) on labelled districts with hard negatives."""
+    """Benchmark the linker (and splink) on labelled districts with hard negatives, or, with
+    --from-decisions, the linker's precision on the officers' answers."""
     from rich.table import Table
 
     from jkn.bench.link import benchmark
+
+    if from_decisions is not None:
+        _bench_from_decisions(warehouse, from_decisions)
+        return
 
     tools: tuple[str, ...] = ("ours", "splink") if splink else ("ours",)
     if splink:
@@ -410,6 +427,52 @@ def bench_link_command(
     screen.print(table)
     (workdir / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     screen.print(f"Written: {workdir / 'results.md'}")
+
+
+def _bench_from_decisions(warehouse: Path, decisions: str) -> None:
+    from rich.table import Table
+
+    from jkn.bench.link import from_decisions
+    from jkn.review import DecisionsRefused
+
+    if not restricted_path(warehouse).exists():
+        raise _refused(f"{restricted_path(warehouse)}: no restricted file", code=2)
+    try:
+        with screen.status(f"Linking the periods answered in {decisions} …"):
+            result = from_decisions(warehouse, decisions)
+    except (DecisionsRefused, ValueError) as error:
+        raise _refused(str(error), code=2) from None
+    except _duckdb_errors() as error:
+        raise _refused(f"{decisions}: cannot be read ({type(error).__name__})", code=2) from None
+    table = Table(title=f"Automatic links on officers' answers ({decisions})")
+    for column in (
+        "periods",
+        "pairs judged",
+        "same",
+        "different",
+        "linked automatically",
+        "of those same",
+        "precision",
+        "same, linked to another NIK",
+    ):
+        table.add_column(column, justify="right")
+    table.add_row(
+        ", ".join(result.periods) or "-",
+        f"{result.judged:,}",
+        f"{result.same:,}",
+        f"{result.different:,}",
+        f"{result.auto_linked:,}",
+        f"{result.auto_linked_same:,}",
+        "-" if result.precision is None else f"{result.precision:.4f}",
+        f"{result.linked_elsewhere:,}",
+    )
+    screen.print(table)
+
+
+def _duckdb_errors() -> tuple[type[Exception], ...]:
+    import duckdb
+
+    return (duckdb.CatalogException, duckdb.BinderException, duckdb.IOException)
 
 
 alerts_app = typer.Typer(
@@ -609,6 +672,39 @@ def lists_export(
     except (ExportError, PeriodError) as error:
         raise _refused(str(error), code=2) from None
     screen.print(f"Wrote {rows:,} rows of {name} {period} to {out} (owner-only).")
+
+
+@lists_app.command("import")
+def lists_import(
+    file: Annotated[
+        Path, typer.Argument(help="the review list as exported (.csv or .xlsx), answered")
+    ],
+    warehouse: Annotated[Path, typer.Option(help="the warehouse DuckDB file")] = (
+        DEFAULT_WAREHOUSE
+    ),
+    replace: Annotated[
+        bool,
+        typer.Option(help="let this file change answers already stored (a changed mind)"),
+    ] = False,
+) -> None:
+    """Store officers' answers on link_review (decision: SAMA / BEDA, or same / different;
+    empty = undecided). The whole file is checked first: nothing is stored unless every row
+    is valid. The answers apply from the next refresh, in that month and every later one."""
+    from jkn.review import DecisionsRefused, import_decisions
+
+    try:
+        report = import_decisions(warehouse, file, replace=replace)
+    except DecisionsRefused as error:
+        raise _refused(str(error), code=2) from None
+    stored = report.same + report.different
+    screen.print(
+        f"Stored {stored:,} decision(s) from {report.file}: {report.same:,} same, "
+        f"{report.different:,} different; {report.undecided:,} row(s) left undecided"
+        + (f"; {report.unchanged:,} already stored" if report.unchanged else "")
+        + (f"; {report.replaced:,} replaced" if report.replaced else "")
+        + ". They apply from the next refresh of each month.",
+        highlight=False,
+    )
 
 
 @app.command("backfill")

@@ -17,6 +17,11 @@ Phases, each a SQL file in ``warehouse/sql/models/link/`` run in DuckDB:
    for an officer, never linked automatically;
 4. ``cluster`` — cards still unlinked that name the same person become one person.
 
+Officers' answers on review pairs (``audit.review_decisions``, stored by ``jkn lists import``:
+:mod:`jkn.review`) apply before the automatic decision, in three steps beside the phases
+(``02_officers``, ``03_officers``, ``05_officers``): a pair answered *different* is never
+scored, a record answered *same* is linked to that NIK whatever its score.
+
 Every decision is kept with its evidence in ``intermediate.link_evidence``. Flows call
 :func:`link_period` (through :func:`jkn.resolve.resolve_persons`) and nothing else.
 """
@@ -39,12 +44,19 @@ import polars as pl
 from jkn.databases import open_scratch
 from jkn.link.config import SETTINGS_PATH, LinkSettings, LinkSettingsError, load_settings
 from warehouse import execute, model_sql, replace_slice
+from warehouse.build import define_macros
 
 SIDES = ("01_people", "02_records")
 BLOCK = ("03_blocks", "03_candidates")
 SCORE = ("04_scores",)
 DECIDE = ("05_decisions",)
 CLUSTER = ("06_clusters",)
+# The officers' answers (audit.review_decisions): which bear on the period's records (after
+# the sides), the candidates they change (after blocking), the decisions they make (after
+# deciding, in the flow's connection whether or not scoring fanned out).
+OFFICERS_PAIRS = ("02_officers",)
+OFFICERS_CANDIDATES = ("03_officers",)
+OFFICERS_DECIDE = ("05_officers",)
 # The blocking rules, in the order of their bits (1, 2, 4, …): 03_blocks.sql binds each
 # rule's bit as ``$rule_<name>`` (:func:`rule_bits`), jkn_rule_names reads the names back.
 BLOCKING_RULES = (
@@ -91,6 +103,10 @@ class LinkReport:
     no_link: int
     clustered: int
     settings_version: str
+    officer_linked: int = 0
+    """records linked by an officer's 'same' (counted in ``linked`` too)"""
+    officer_excluded: int = 0
+    """(record, candidate) pairs an officer's 'different' kept from scoring"""
 
 
 def _quote(text: str) -> str:
@@ -113,7 +129,9 @@ def _token_expr(settings: LinkSettings) -> str:
 
 def install_macros(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     """``jkn_tokens(name)`` and ``jkn_name_key(name)``: names normalised as the settings say
-    (upper case, accents and punctuation dropped, variants folded, spaces removed for the key)."""
+    (upper case, accents and punctuation dropped, variants folded, spaces removed for the key);
+    and the shared macros of ``warehouse/sql/macros`` (the officers' record key among them)."""
+    define_macros(con)
     raw = (
         "list_filter(string_split(regexp_replace(upper(strip_accents(coalesce(n, ''))), "
         "'[^A-Z]+', ' ', 'g'), ' '), lambda t: t <> '')"
@@ -237,22 +255,31 @@ def link_period(
     """
     settings = load_settings() if settings is None else settings
     params = prepare_sides(con, period, settings)
+    _run(con, OFFICERS_PAIRS, params)
     _block(con, params)
+    answered = con.sql("select count(*) from link_officer_pairs where applies").fetchall()[0][0]
+    if answered:
+        _run(con, OFFICERS_CANDIDATES, params)
     if score_regions is None:
         _run(con, SCORE + DECIDE, params)
     else:
         _score_by_region(con, score_regions, settings, params)
-    _run(con, CLUSTER, params)
+    _run(con, OFFICERS_DECIDE + CLUSTER, params)
 
+    # an officer's answer shows in the evidence: decision 'officer_linked' for a 'same', and
+    # the answers that bore on the record under "officer"
     evidence = con.sql(
         "select $period as period, source, line, nik as candidate_nik, score, runner_up, "
-        "decision, to_json(evidence)::varchar as evidence, $version as settings_version "
-        "from link_decisions",
+        "case when officer.linked then 'officer_linked' else decision end as decision, "
+        "(case when officer is null then to_json(evidence) "
+        "else json_merge_patch(to_json(evidence), json_object('officer', officer)) end)::varchar "
+        "as evidence, $version as settings_version from link_decisions",
         params={"period": period, "version": settings.version},
     ).pl()
     replace_slice(con, "intermediate.link_evidence", evidence, {"period": period})
     con.execute(
-        "update intermediate.row_person as p set person_key = d.nik, method = 'linked' "
+        "update intermediate.row_person as p set person_key = d.nik, method = case "
+        "when coalesce(d.officer.linked, false) then 'officer_linked' else 'linked' end "
         "from link_decisions as d where p.period = $period and p.source = d.source "
         "and p.line = d.line and d.decision = 'link'",
         {"period": period},
@@ -291,7 +318,25 @@ def link_period(
         no_link=counts.get("none", 0),
         clustered=con.sql("select count(*) from link_clusters").fetchall()[0][0],
         settings_version=settings.version,
+        officer_linked=con.sql(
+            "select count(*) from link_decisions where coalesce(officer.linked, false)"
+        ).fetchall()[0][0],
+        officer_excluded=con.sql(
+            "select count(*) from link_officer_pairs where answer = 'different'"
+        ).fetchall()[0][0],
     )
+
+
+def automatic_decisions(
+    con: duckdb.DuckDBPyConnection, period: dt.date, settings: LinkSettings | None = None
+) -> None:
+    """Build ``link_decisions`` as the automatic linkage alone would decide — no officer's
+    answer applied, nothing stored — for measuring it against those answers
+    (``jkn bench-link --from-decisions``). Any connection that sees the staging tables."""
+    settings = load_settings() if settings is None else settings
+    params = prepare_sides(con, period, settings)
+    _block(con, params)
+    _run(con, SCORE + DECIDE, params)
 
 
 def _score_by_region(
@@ -380,6 +425,7 @@ __all__ = [
     "LinkSettings",
     "LinkSettingsError",
     "ScoreRegions",
+    "automatic_decisions",
     "check_blocking_rules",
     "export_regions",
     "link_period",

@@ -35,10 +35,14 @@ create table if not exists lists.pbi_reconciliation (
 create or replace view lists.quarantine as select * from audit.quarantine;
 -- lists.link_review:    one row per period × record whose best candidate person is likely but
 --                       not certain (never linked automatically): the record and the candidate
---                       side by side, with the score and the evidence, for an officer to decide
+--                       side by side, with the score and the evidence, for an officer to decide;
+--                       pair_fingerprint (jkn_pair_fingerprint: the row's place and both sides'
+--                       identity columns) identifies the row when the file comes back
+--                       (jkn lists import); only pairs no officer has answered
 create table if not exists lists.link_review (
     period date not null, source varchar not null, line bigint not null,
     record_nik varchar, record_nama varchar, record_tgl_lahir date,
     candidate_nik varchar not null, candidate_nama varchar, candidate_tgl_lahir date,
     score double not null, runner_up double, evidence varchar not null
 );
+alter table lists.link_review add column if not exists pair_fingerprint varchar;

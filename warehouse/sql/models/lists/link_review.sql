@@ -1,6 +1,7 @@
 -- name:    lists.link_review (build)
--- grain:   one row per record whose linkage decision is 'review'
--- columns: see ddl/lists/lists.sql
+-- grain:   one row per record whose linkage decision is 'review' (a pair an officer answered
+--          is never 'review' again: 'same' links it, 'different' takes the candidate away)
+-- columns: see ddl/lists/lists.sql; pair_fingerprint from jkn_pair_fingerprint (sql/macros)
 with reviewed as (
     select * from intermediate.link_evidence where period = $period and decision = 'review'
 ),
@@ -26,7 +27,11 @@ final as (
         d.tgl_lahir as candidate_tgl_lahir,
         v.score,
         v.runner_up,
-        v.evidence
+        v.evidence,
+        jkn_pair_fingerprint(
+            $period, v.source, v.line, r.nik, r.nama, r.tgl_lahir,
+            v.candidate_nik, d.nama, d.tgl_lahir
+        ) as pair_fingerprint
     from reviewed as v
     inner join records as r using (source, line)
     left join staging.dukcapil as d on d.period = $period and d.nik = v.candidate_nik
