@@ -5,7 +5,8 @@ extract contract describes them, with injected row defects and file-level format
 and the truth under ``<landing>/_truth/<YYYY-MM>/`` (persons.parquet, rows.parquet,
 summary.json). ``SCENARIOS`` reproduce the published figures of the seed articles.
 ``GenerateOptions(linkage=True)`` adds identity noise and hard negatives for benchmarking
-record linkage; ``linkage_truth`` returns its labelled rows.
+record linkage; ``linkage_truth`` returns its labelled rows. ``generate_series`` writes consecutive
+months moved by planted events, with the movement truth between them.
 """
 
 from jkn.domain import BRIDGE_CATEGORIES
@@ -21,10 +22,12 @@ from jkn.generate.model import (
     defect_destination,
 )
 from jkn.generate.scenarios import SCENARIOS, Scenario, ScenarioRegion, generate_scenario
+from jkn.generate.series import EVENT_KINDS, SeriesRates, generate_series, series_options
 
 __all__ = [
     "BRIDGE_CATEGORIES",
     "DEFECT_KINDS",
+    "EVENT_KINDS",
     "SCENARIOS",
     "DefectRates",
     "GenerateOptions",
@@ -33,8 +36,11 @@ __all__ = [
     "RegionPlan",
     "Scenario",
     "ScenarioRegion",
+    "SeriesRates",
     "defect_destination",
     "generate",
     "generate_scenario",
+    "generate_series",
     "linkage_truth",
+    "series_options",
 ]

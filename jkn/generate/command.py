@@ -14,6 +14,7 @@ from rich.table import Table
 from jkn.generate.core import generate
 from jkn.generate.model import FORMATS, SOURCES, GenerateOptions, GenerationResult
 from jkn.generate.scenarios import DEFAULT_SEED, SCENARIOS, scenario_options
+from jkn.generate.series import generate_series
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,14 @@ def generate_command(
             help="Identity noise (NIK, name, birth date) and hard negatives for linkage tests.",
         ),
     ] = False,
+    months: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Consecutive months from --period, each the last one's persons and cards "
+            "moved by planted events, with the movement truth (identity damage off).",
+        ),
+    ] = 1,
     national: Annotated[
         bool,
         typer.Option(
@@ -170,5 +179,9 @@ def generate_command(
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)
 
-        result = generate(options, out, progress=progress)
-    _report(console, result)
+        if months > 1:
+            results = generate_series(options, months, out, progress=progress)
+        else:
+            results = [generate(options, out, progress=progress)]
+    for result in results:
+        _report(console, result)

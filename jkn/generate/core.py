@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +67,9 @@ def _build_bpjs(
     end: int,
     all_niks: pl.Series,
     link: _Linkage | None = None,
-) -> tuple[pl.DataFrame, list[sources.RegionCards]]:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The BPJS rows as written (defects, in-file copies, line order) and the cards before
+    defects (one row per card: what a series evolves)."""
     n_copies = {p.code: round(rates.noka_duplicate_in_file * p.registered) for p in plans}
     region_cards = sources.plan_cards(
         persons, plans, seed, n_copies, link.rates.migrant_duplicates if link else 0.0
@@ -107,6 +109,7 @@ def _build_bpjs(
         TMT=pl.max_horizontal(pl.col("tmt"), pl.col("dob")),
         active=pl.col("STATUS_PESERTA") == "AKTIF",
     )
+    clean = cards
     cards = defects.inject(cards, "bpjs_membership", rates, rng, all_niks, end)
     if link:
         cards = link.noise(cards, "bpjs_membership", end)
@@ -120,7 +123,7 @@ def _build_bpjs(
     dup_keys = keys[copies] + rng.random(len(copies)) * (1 - keys[copies])
     allrows = pl.concat([cards, dup]).with_columns(_key=pl.Series(np.concatenate([keys, dup_keys])))
     allrows = allrows.sort("_key").with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
-    return allrows.drop("_key"), region_cards
+    return allrows.drop("_key"), clean
 
 
 def _bridge(bpjs: pl.DataFrame) -> pl.Series:
@@ -160,7 +163,12 @@ def _bridge(bpjs: pl.DataFrame) -> pl.Series:
 
 
 def _build_dukcapil(
-    persons: pl.DataFrame, rates: DefectRates, seed: int, end: int, all_niks: pl.Series
+    persons: pl.DataFrame,
+    rates: DefectRates,
+    seed: int,
+    end: int,
+    all_niks: pl.Series,
+    label: str = "dukcapil",
 ) -> pl.DataFrame:
     duk = (
         persons.filter(pl.col("kind") != "migrant")
@@ -179,7 +187,7 @@ def _build_dukcapil(
             TGL_STATUS=pl.when(pl.col("status_date") >= 0).then(pl.col("status_date")),
         )
     )
-    duk = defects.inject(duk, "dukcapil", rates, rng_for(seed, "dukcapil"), all_niks, end)
+    duk = defects.inject(duk, "dukcapil", rates, rng_for(seed, label), all_niks, end)
     return duk.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
 
 
@@ -319,8 +327,10 @@ def _written(source: str) -> dict[str, pl.Expr]:
     }
 
 
-def _choose_formats(options: GenerateOptions, counts: dict[str, int]) -> tuple[dict, dict]:
-    rng = rng_for(options.seed, "formats")
+def _choose_formats(
+    options: GenerateOptions, counts: dict[str, int], label: str = "formats"
+) -> tuple[dict, dict]:
+    rng = rng_for(options.seed, label)
     chosen, notes = {}, {}
     for source in SOURCES:
         pick = str(rng.choice(FORMATS, p=FORMAT_WEIGHTS[source]))
@@ -362,12 +372,22 @@ def _figures(plans: list[RegionPlan], duk: pl.DataFrame, bpjs: pl.DataFrame) -> 
     return out
 
 
-def generate(
-    options: GenerateOptions, landing: Path, progress: writer.Progress | None = None
-) -> GenerationResult:
-    """Generate the period's three extracts under ``landing/<period>/`` and the ground truth
-    under ``landing/_truth/<period>/`` (persons.parquet, rows.parquet, summary.json)."""
-    landing = Path(landing)
+@dataclass
+class Built:
+    """One month's logical frames, before they are written: the options' plans and rates, the
+    last day of the period (days since 1970), the persons, the three extracts as written (with
+    ``line`` and truth columns) and the BPJS cards before defects."""
+
+    plans: list[RegionPlan]
+    rates: DefectRates
+    end: int
+    persons: pl.DataFrame
+    frames: dict[str, pl.DataFrame]
+    cards: pl.DataFrame
+
+
+def build(options: GenerateOptions, progress: writer.Progress | None = None) -> Built:
+    """The period's persons and extracts as frames (nothing written)."""
     plans = _plans(options)
     rates = options.rates if options.messy else DefectRates().scaled(0.0)
     end = days(last_day(options.period))
@@ -386,7 +406,7 @@ def generate(
     all_niks = persons["nik"]
     link = _Linkage(persons, options) if options.linkage else None
     step("persons", 1, 1)
-    bpjs, _ = _build_bpjs(persons, plans, options.seed, rates, end, all_niks, link)
+    bpjs, cards = _build_bpjs(persons, plans, options.seed, rates, end, all_niks, link)
     bpjs = bpjs.with_columns(bridge_category=_bridge(bpjs))
     duk = _build_dukcapil(persons, rates, options.seed, end, all_niks)
     dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks, link)
@@ -396,14 +416,39 @@ def generate(
         bpjs = _with_guests(bpjs, options.guests, plans[0].code, options.seed, end)
     frames = {"dukcapil": duk, "dinsos_pbi": dinsos, "bpjs_membership": bpjs}
     step("extracts", 1, 1)
+    return Built(plans, rates, end, persons, frames, cards)
 
-    formats, notes = _choose_formats(options, {k: v.height for k, v in frames.items()})
+
+def _stream(label: str, series_tag: str | None) -> str:
+    """The random stream's label: as ``generate`` has it, or a series month's own."""
+    return label if series_tag is None else f"series:{label}:{series_tag}"
+
+
+def write(
+    options: GenerateOptions,
+    built: Built,
+    landing: Path,
+    progress: writer.Progress | None = None,
+    series_tag: str | None = None,
+    summary_extra: dict | None = None,
+) -> GenerationResult:
+    """Write ``built``'s three extracts under ``landing/<period>/`` and the ground truth under
+    ``landing/_truth/<period>/``. ``series_tag`` (a series month's period) draws the files'
+    formatting from streams of that month's own; None is ``generate``'s. ``summary_extra`` is
+    added to ``summary.json``."""
+    landing = Path(landing)
+    plans, rates, persons, frames = built.plans, built.rates, built.persons, built.frames
+    step = progress or (lambda *_: None)
+    duk, bpjs = frames["dukcapil"], frames["bpjs_membership"]
+    formats, notes = _choose_formats(
+        options, {k: v.height for k, v in frames.items()}, _stream("formats", series_tag)
+    )
     out_dir = landing / options.period
     files: dict[str, Path] = {}
     file_info: dict[str, dict] = {}
     for source in SOURCES:
         fmt = formats[source]
-        rng = rng_for(options.seed, f"format:{source}")
+        rng = rng_for(options.seed, _stream(f"format:{source}", series_tag))
         choice = writer.choose_formatting(source, fmt, options.messy, rng)
         table = writer.render(frames[source], source, choice, rng)
         path = out_dir / f"{source}.{fmt}"
@@ -493,6 +538,7 @@ def generate(
         "files": file_info,
         "defect_counts": counts,
         "figures": _figures(plans, duk, bpjs),
+        **(summary_extra or {}),
     }
     (truth_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -501,3 +547,11 @@ def generate(
     return GenerationResult(
         period=options.period, files=files, truth_dir=truth_dir, summary=summary
     )
+
+
+def generate(
+    options: GenerateOptions, landing: Path, progress: writer.Progress | None = None
+) -> GenerationResult:
+    """Generate the period's three extracts under ``landing/<period>/`` and the ground truth
+    under ``landing/_truth/<period>/`` (persons.parquet, rows.parquet, summary.json)."""
+    return write(options, build(options, progress), landing, progress)

@@ -4,8 +4,9 @@
 -- columns: own_key (this period's key: the smallest NOKA of the person's cards), person_key
 --          (the key to keep)
 -- A person Dukcapil does not know keeps the key they had in the last month built before this
--- one, wherever one of their cards carried it: a new card (even one with a smaller NOKA), a
--- lost card (even the one whose NOKA named them) or a re-ordered file leave it unchanged.
+-- one, wherever one of their cards carried it (a card's key, or the NIK their clustered cards
+-- carried): a new card (even one with a smaller NOKA), a lost card (even the one whose NOKA
+-- or NIK named them) or a re-ordered file leave it unchanged.
 -- When several of this month's persons claim one earlier key (the earlier person's cards now
 -- split), the one holding the card whose NOKA the key names keeps it, else the one with the
 -- smallest own key; the others keep their own.
@@ -27,7 +28,8 @@ earlier as (
     from intermediate.row_person as p
     inner join last_month as m on m.period = p.period
     inner join staging.bpjs_membership as s on s.period = p.period and s.line = p.line
-    where p.source = 'bpjs_membership' and starts_with(p.person_key, 'card:')
+    where p.source = 'bpjs_membership'
+      and (starts_with(p.person_key, 'card:') or p.method = 'clustered')
 ),
 
 claims as (
