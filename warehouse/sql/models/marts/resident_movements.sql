@@ -5,61 +5,114 @@
 -- Residents are followed by NIK within a region at each level: a resident in both months'
 -- population of the region has stayed (moving between two villages of one kecamatan, they
 -- left one village and entered the other, and stayed in the kecamatan); a resident whose NIK
--- does not read cannot be followed, and so leaves one month and enters the next.
-with placed as (
-    select r.period, r.nik, r.covered, r.active, l.region_level, l.region_code, l.region_name
-    from intermediate.resident_state as r
-    inner join int_region_levels as l on l.region_digits = r.region_digits
-    where r.period = $period or r.period = $previous_period
+-- does not read cannot be followed, and so leaves one month and enters the next. Residents
+-- alike in both months (village, covered, active) are grouped before meeting the levels.
+with months as (
+    select period, nik, region_digits, covered, active
+    from intermediate.resident_state
+    where period = $period or period = $previous_period
+),
+
+pairs as (
+    -- a resident followed by NIK: both months side by side (one whose NIK does not read is
+    -- in one month only)
+    select
+        p.period is not null as was_here,
+        t.period is not null as now_here,
+        p.region_digits as digits_before,
+        t.region_digits as digits_now,
+        coalesce(p.covered, false) as was_covered,
+        coalesce(p.active, false) as was_active,
+        coalesce(t.covered, false) as covered,
+        coalesce(t.active, false) as active
+    from (select * from months where period = $previous_period) as p
+    full outer join (select * from months where period = $period) as t on t.nik = p.nik
+),
+
+transitions as (
+    -- residents alike in both months' village and coverage are counted together
+    select *, count(*) as residents from pairs group by all
+),
+
+levels as (
+    select distinct region_level from int_region_levels
+),
+
+placed as (
+    select
+        v.region_level,
+        t.*,
+        b.region_code as code_before,
+        n.region_code as code_now
+    from transitions as t
+    cross join levels as v
+    left join int_region_levels as b
+        on b.region_digits = t.digits_before and b.region_level = v.region_level
+    left join int_region_levels as n
+        on n.region_digits = t.digits_now and n.region_level = v.region_level
 ),
 
 paired as (
+    -- in the region in both months, or on one side of it
     select
-        coalesce(t.region_level, p.region_level) as region_level,
-        coalesce(t.region_code, p.region_code) as region_code,
-        t.period is not null as now_here,
-        p.period is not null as was_here,
-        coalesce(t.covered, false) as covered,
-        coalesce(t.active, false) as active,
-        coalesce(p.covered, false) as was_covered,
-        coalesce(p.active, false) as was_active
-    from (select * from placed where period = $period) as t
-    full outer join (select * from placed where period = $previous_period) as p
-        on p.nik = t.nik and p.region_level = t.region_level and p.region_code = t.region_code
+        region_level, code_now as region_code, true as now_here, true as was_here,
+        covered, active, was_covered, was_active, residents
+    from placed
+    where was_here and now_here and code_before = code_now
+    union all
+    select
+        region_level, code_before, false, true, false, false, was_covered, was_active, residents
+    from placed
+    where was_here and code_before is not null
+      and not (now_here and code_before is not distinct from code_now)
+    union all
+    select
+        region_level, code_now, true, false, covered, active, false, false, residents
+    from placed
+    where now_here and code_now is not null
+      and not (was_here and code_before is not distinct from code_now)
 ),
 
 flows as (
     select
         region_level,
         region_code,
-        count(*) filter (where was_here)::bigint as residents_start,
-        count(*) filter (where now_here)::bigint as residents_end,
-        count(*) filter (where now_here and not was_here)::bigint as residents_entered,
-        count(*) filter (where was_here and not now_here)::bigint as residents_left,
-        count(*) filter (where was_here and was_covered)::bigint as covered_start,
-        count(*) filter (where now_here and covered)::bigint as covered_end,
-        count(*) filter (where was_here and now_here and covered and not was_covered)::bigint
+        sum(residents) filter (where was_here)::bigint as residents_start,
+        sum(residents) filter (where now_here)::bigint as residents_end,
+        sum(residents) filter (where now_here and not was_here)::bigint as residents_entered,
+        sum(residents) filter (where was_here and not now_here)::bigint as residents_left,
+        sum(residents) filter (where was_here and was_covered)::bigint as covered_start,
+        sum(residents) filter (where now_here and covered)::bigint as covered_end,
+        sum(residents) filter (where was_here and now_here and covered and not was_covered)::bigint
             as newly_covered,
-        count(*) filter (where was_here and now_here and was_covered and not covered)::bigint
+        sum(residents) filter (where was_here and now_here and was_covered and not covered)::bigint
             as lost_coverage,
-        count(*) filter (where now_here and not was_here and covered)::bigint
+        sum(residents) filter (where now_here and not was_here and covered)::bigint
             as covered_entered,
-        count(*) filter (where was_here and not now_here and was_covered)::bigint
+        sum(residents) filter (where was_here and not now_here and was_covered)::bigint
             as covered_left,
-        count(*) filter (where was_here and was_active)::bigint as active_start,
-        count(*) filter (where now_here and active)::bigint as active_end,
-        count(*) filter (where was_here and now_here and active and not was_active)::bigint
+        sum(residents) filter (where was_here and was_active)::bigint as active_start,
+        sum(residents) filter (where now_here and active)::bigint as active_end,
+        sum(residents) filter (where was_here and now_here and active and not was_active)::bigint
             as newly_active,
-        count(*) filter (where was_here and now_here and was_active and not active)::bigint
+        sum(residents) filter (where was_here and now_here and was_active and not active)::bigint
             as lapsed,
-        count(*) filter (where now_here and not was_here and active)::bigint as active_entered,
-        count(*) filter (where was_here and not now_here and was_active)::bigint as active_left
+        sum(residents) filter (where now_here and not was_here and active)::bigint
+            as active_entered,
+        sum(residents) filter (where was_here and not now_here and was_active)::bigint
+            as active_left
     from paired
     group by region_level, region_code
 ),
 
 names as (
-    select distinct region_level, region_code, region_name from placed
+    select distinct region_level, region_code, region_name from int_region_levels
+),
+
+filled as (
+    -- a figure no resident of the region contributes to is 0
+    select region_level, region_code, coalesce(columns(* exclude (region_level, region_code)), 0)
+    from flows
 ),
 
 final as (
@@ -86,7 +139,7 @@ final as (
         case when $previous_period is not null then active_entered end as active_entered,
         case when $previous_period is not null then active_left end as active_left,
         active_end
-    from flows as f
+    from filled as f
     left join names as n using (region_level, region_code)
 )
 
