@@ -192,11 +192,11 @@ def _refresh(params: RefreshParameters, period: str, run: str, block: str | None
             report = check_marts(built, period, params.warehouse, params.quality)
             raise_alerts(mart_alerts(report, period))
         if not summary.errors and built is not None:
-            publish(built, params.warehouse)
+            published_at = publish(built, params.warehouse, run)
             summary.published = True
             failpoint("published")
             files = {source.source: source.sha256 or "" for source in summary.sources}
-            record_run(period, files, params.warehouse, run)
+            record_run(period, files, params.warehouse, run, published_at)
     except Exception as error:
         # a bug, a full disk: alert too (the type only: an exception's text may quote a
         # value), then let the run fail with the traceback in its logs

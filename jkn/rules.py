@@ -10,6 +10,7 @@ them here. The folder is found as package data of ``warehouse`` (its location on
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.util
 from functools import cache
 from pathlib import Path
@@ -73,3 +74,15 @@ def pbi_categories(rules_dir: Path | None = None) -> tuple[str, ...]:
 def region_levels(rules_dir: Path | None = None) -> dict[str, int]:
     """Administrative level → digits of the Kemendagri code that name it (``region_levels``)."""
     return {row["region_level"]: int(row["digits"]) for row in rows("region_levels", rules_dir)}
+
+
+def rules_version(rules_dir: Path | None = None) -> str:
+    """Which rules a period was judged by (``marts.published.rules_version``): SHA-256 over
+    every rules file's name and bytes (``<rules_dir>/*.csv``, default :data:`RULES_DIR`), the
+    first 16 hex digits, like the code fingerprint. Equal values mean the same rules, to the
+    byte; any edit of a rule, a premium, a target or a category changes it."""
+    digest = hashlib.sha256()
+    for path in sorted((rules_dir or RULES_DIR).glob("*.csv")):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

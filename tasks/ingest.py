@@ -287,6 +287,7 @@ def _file_row(
         "run_at": dt.datetime.now(dt.UTC),
         "code_version": code_fingerprint(),
         "rows_flagged": summary.rows_flagged if loaded else None,
+        "delivered": received.delivered if received else summary.file,
     }
     return pl.DataFrame([row])
 

