@@ -45,22 +45,8 @@ transitions as (
     select *, count(*) as cards from pairs group by all
 ),
 
-levels as (
-    select distinct region_level from int_region_levels
-),
-
 placed_transitions as (
-    select
-        v.region_level,
-        t.*,
-        b.region_code as code_before,
-        n.region_code as code_now
-    from transitions as t
-    cross join levels as v
-    left join int_region_levels as b
-        on b.region_digits = t.digits_before and b.region_level = v.region_level
-    left join int_region_levels as n
-        on n.region_digits = t.digits_now and n.region_level = v.region_level
+    select * from at_levels('transitions')
 ),
 
 stayed as (
