@@ -140,16 +140,21 @@ def test_movement_severity_is_configurable(tmp_path: Path) -> None:
 
 
 def _cards(code: str, level: str, new: int) -> pl.DataFrame:
-    """marts.card_movements of one region: ``new`` cards in PBI_APBN, 5 in PPU, no other flow."""
+    """marts.card_movements of one region this period: ``new`` cards in PBI_APBN, 5 in PPU, no
+    other flow (the flows balance: 1,000 cards at the start of each segment)."""
     flows = dict.fromkeys((f.column for f in FIGURES if f.mart == "card_movements"), 0)
     return pl.DataFrame(
         [
             {
+                "period": PERIOD,
                 "region_code": code,
                 "region_level": level,
                 "segment": segment,
                 **flows,
                 "cards_new": n,
+                "cards_start": 1000,
+                "cards_end": 1000 + n,
+                "cards_untracked": 0,
             }
             for segment, n in (("PBI_APBN", new), ("PPU_PN", 5))
         ]
@@ -172,7 +177,9 @@ def test_a_steady_history_flags_a_jump_the_fixed_bound_lets_through(tmp_path: Pa
         ]
     )
     cards = pl.concat([_cards("16", "province", 100), _cards("16.08", "kabupaten", 100)])
-    card_history = history.select("period", "region_code").join(cards, on="region_code")
+    card_history = history.select("period", "region_code").join(
+        cards.drop("period"), on="region_code"
+    )
     now_cards = pl.concat([_cards("16", "province", 300), _cards("16.08", "kabupaten", 300)])
     inputs = CheckInputs(
         period=PERIOD,

@@ -284,15 +284,18 @@ def _card_identities(inputs: CheckInputs) -> pl.DataFrame:
             schema={**dict.fromkeys(keys, pl.String), **dict.fromkeys(CARD_GAPS, pl.Int64)}
         )
     cards = inputs.marts["card_movements"]
-    registered = inputs.marts["activity_by_segment"].select(*keys, "registered")
-    now = cards.filter(pl.col("period") == inputs.period).join(
-        registered, on=keys, how="full", coalesce=True
-    )
-    now = now.with_columns(
-        cards_minus_registered=pl.col("cards_end").fill_null(0)
-        + pl.col("cards_untracked").fill_null(0)
-        - pl.col("registered").fill_null(0)
-    )
+    now = cards.filter(pl.col("period") == inputs.period)
+    activity = inputs.marts.get("activity_by_segment")
+    if activity is None:  # nothing to hold the cards against: no second identity
+        now = now.with_columns(cards_minus_registered=pl.lit(None, dtype=pl.Int64))
+    else:
+        now = now.join(
+            activity.select(*keys, "registered"), on=keys, how="full", coalesce=True
+        ).with_columns(
+            cards_minus_registered=pl.col("cards_end").fill_null(0)
+            + pl.col("cards_untracked").fill_null(0)
+            - pl.col("registered").fill_null(0)
+        )
     later = cards.filter(pl.col("period") != inputs.period)
     flow = (
         pl.col("cards_start") + pl.col("cards_new") - pl.col("cards_ended")
