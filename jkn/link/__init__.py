@@ -7,9 +7,9 @@ Phases, each a SQL file in ``warehouse/sql/models/link/`` run in DuckDB:
    propose candidate pairs by rules that keep the work near-linear (same birth date and sex in
    the kecamatan, or in the kab/kota with the same initial; the same with day and month
    swapped; two of the NIK's three parts equal; same name and birth year in the kecamatan, or
-   birth month too in the kab/kota), each bucket of more than ``max_bucket`` people split by
-   further fields, so that a record meets a bounded number of people whatever the district's
-   size;
+   birth month too in the kab/kota; same village, sex and birth month), each bucket of more
+   than ``max_bucket`` people split by further fields, so that a record meets a bounded
+   number of people whatever the district's size;
 2. ``score`` — compare name, birth date, NIK, sex, place and family card; each level adds a
    log2 weight from ``settings.json``;
 3. ``decide`` — link a record to its best candidate only when the score clears the threshold
@@ -68,6 +68,7 @@ BLOCKING_RULES = (
     "name_dob",
     "village_sex_initials",
     "nik_region_serial_date_digits",
+    "village_sex_birth_month",
 )
 
 RULE_PARAMETER = re.compile(r"\$rule_(\w+)")
@@ -144,18 +145,29 @@ def install_macros(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> No
         "create or replace temp macro jkn_name_key(n) as array_to_string(jkn_tokens(n), '')"
     )
     # the name without its most common parts (MUHAMMAD …), for similarity: a shared long
-    # prefix would otherwise make MUHAMMAD RAFI look like MUHAMMAD HAFIZ HASAN
-    common = ", ".join(_quote(t) for t in settings.common_tokens)
+    # prefix would otherwise make MUHAMMAD RAFI look like MUHAMMAD HAFIZ HASAN. The parts are
+    # folded as the names' own tokens are (MUHAMMAD is MUHAMAD by then): listed unfolded,
+    # MUHAMMAD was never left out (until settings fs-2026.12-7)
+    folded = con.execute("select jkn_tokens($n)", {"n": " ".join(settings.common_tokens)})
+    common = ", ".join(_quote(t) for t in folded.fetchall()[0][0])
     con.execute(
         "create or replace temp macro jkn_core_key(n) as coalesce(nullif(array_to_string("
         f"list_filter(jkn_tokens(n), lambda t: t not in ({common})), ''), ''), jkn_name_key(n))"
+    )
+    # the name as written, letters only, nothing folded: a typo that the folding turns into
+    # two edits (LILIS written LLIS, undoubled LIS; JONI written JOEI, OE read as U) is one
+    # edit here
+    con.execute(
+        "create or replace temp macro jkn_plain_key(n) as "
+        "regexp_replace(upper(strip_accents(coalesce(n, ''))), '[^A-Z]+', '', 'g')"
     )
     # what both sides compare, normalised one way: the name's keys, and the place's levels.
     # The sides apply jkn_name_parts to each distinct name once and join it back (a million
     # residents share some fifty thousand names): the per-name work is the linkage's costliest
     con.execute(
         "create or replace temp macro jkn_name_parts(n) as {"
-        "'name_key': jkn_name_key(n), 'core_key': jkn_core_key(n), 'tokens': jkn_tokens(n)}"
+        "'name_key': jkn_name_key(n), 'core_key': jkn_core_key(n), 'plain_key': jkn_plain_key(n), "
+        "'tokens': jkn_tokens(n)}"
     )
     con.execute(
         "create or replace temp macro jkn_places(village) as {"

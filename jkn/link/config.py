@@ -49,8 +49,10 @@ class _Levels(_Strict):
 class NameWeights(_Levels):
     exact: float = Weight
     exact_single: float = Weight
+    core: float = Weight
     close: float = Weight
     one_typo: float = Weight
+    one_typo_short: float = Weight
     subset: float = Weight
     similar: float = Weight
     different: float = Weight

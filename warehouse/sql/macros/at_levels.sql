@@ -5,7 +5,7 @@
 --          level of each month's code (int_region_levels; null where it cannot be placed)
 -- The movement marts (card_movements, resident_movements) compare the two codes level by
 -- level: a move between two villages of one kecamatan is a move at village level only.
-create or replace macro at_levels(transitions) as table
+create or replace temp macro at_levels(transitions) as table
 select
     v.region_level,
     t.*,

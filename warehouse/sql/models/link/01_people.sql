@@ -2,7 +2,8 @@
 -- grain:   one row per NIK in this period's Dukcapil extract (loaded or
 --          quarantined record with an intact NIK; the loaded one wins)
 -- columns: nik, name_key (normalised name, spaces
---          dropped), core_key, tokens, kecamatan, kabupaten, dob, sex, village, no_kk
+--          dropped), core_key (without the common parts), plain_key (letters as written),
+--          tokens, kecamatan, kabupaten, dob, sex, village, no_kk
 -- jkn_name_parts(n) and jkn_places(village) are macros built from settings.json (see
 -- jkn/link); a name is normalised once however many residents bear it, and joined back.
 create or replace temp table link_people as

@@ -5,7 +5,8 @@
 --          typically): nik_conflict
 -- columns: rec_id ('<source>:<line>'), source, line, nik (as written, may be null),
 --          nik_conflict, nik_consistent (the NIK encodes the row's birth date and sex),
---          name_key, core_key, tokens, dob, sex, village, kecamatan, kabupaten, no_kk
+--          name_key, core_key, plain_key, tokens, dob, sex, village, kecamatan, kabupaten,
+--          no_kk
 create or replace temp table link_records as
 with rows as (
     select 'bpjs_membership' as source, line, nik, nama, tgl_lahir as dob,

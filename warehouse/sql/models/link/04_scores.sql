@@ -24,6 +24,8 @@ measured as (
         jaro_winkler_similarity(r.core_key, p.core_key) as name_jw,
         r.core_key as r_name_key,
         p.core_key as p_name_key,
+        r.plain_key as r_plain_key,
+        p.plain_key as p_plain_key,
         r.tokens as r_tokens,
         p.tokens as p_tokens,
         r.dob as r_dob,
@@ -62,12 +64,24 @@ compared as (
             -- a one-word name (EVA, NELI) is shared by many: agreeing on it says less
             when name_equal and person_tokens = 1 then 'exact_single'
             when name_equal then 'exact'
+            -- the same once the commonest parts are left out (MUHAMMAD MARLIN, MARLIN): one
+            -- side lacks a part thousands bear, the rest must carry the evidence
+            when r_name_key = p_name_key then 'core'
             when name_jw >= $name_close then 'close'
             -- later branches are evaluated only for the pairs earlier ones left
             -- one edit apart means lengths at most one apart: the edit distance only then
             when len(p_name_key) >= 4 and abs(len(r_name_key) - len(p_name_key)) <= 1
                 and damerau_levenshtein(r_name_key, p_name_key) = 1
                 then 'one_typo'
+            -- the same as written, before folding: LLIS for LILIS is one edit, not two
+            when len(p_plain_key) >= 4 and abs(len(r_plain_key) - len(p_plain_key)) <= 1
+                and damerau_levenshtein(r_plain_key, p_plain_key) = 1
+                then 'one_typo'
+            -- a short name (TRI, DWI, ADI) one letter off: weaker, many short names are one
+            -- letter apart (ADI, EDI, ALI)
+            when len(p_plain_key) = 3 and abs(len(r_plain_key) - 3) <= 1
+                and damerau_levenshtein(r_plain_key, p_plain_key) = 1
+                then 'one_typo_short'
             when len(r_tokens) >= 2 and len(p_tokens) >= 2
                 and (list_has_all(r_tokens, p_tokens) or list_has_all(p_tokens, r_tokens))
                 then 'subset'
