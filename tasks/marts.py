@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from jkn.databases import load_reference, open_restricted, publish_marts
 from jkn.link import LinkSettings, score_region
 from jkn.link import release as release_linkage
-from jkn.periods import first_day, month_after, month_before
+from jkn.periods import first_day, last_day, month_after, month_before
 from jkn.reference import REGION_LIST
 from jkn.resolve import resolve_persons
 from jkn.rules import rules_version
@@ -116,9 +116,8 @@ def build_marts(period: str, marts_file: Path, fan_out: bool = False) -> BuiltPe
         con.execute("begin transaction")
         with stage("marts"):
             neighbours = (first_day(month_before(period)), first_day(month_after(period)))
-            built = build_period(
-                con, day, population_snapshot(con, period), neighbours, build_versions()
-            )
+            snapshot = population_snapshot(con, period)
+            built = build_period(con, day, snapshot, neighbours, build_versions(), last_day(period))
             store_lists(con, built)
             built.fan_out = scorer.counts() if scorer else None
             con.execute("commit")

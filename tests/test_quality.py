@@ -109,6 +109,7 @@ def test_clean_marts_meet_every_expectation(clean: CheckpointReport) -> None:
         "month_on_month",
         "card_movements",
         "resident_movements",
+        "coverage_by_group",
     }
 
 
@@ -235,6 +236,59 @@ def test_failed_expectations_become_alerts_naming_check_counts_and_docs(
     assert bridge.counts == {"unexpected": 1, "checked": 5}
     assert "16.08" in bridge.summary and "adds up to its registered" in bridge.summary
     assert str(faulty.data_docs) in bridge.where
+
+
+def _groups(code: str, level: str, figures: tuple[int, int, int]) -> list[dict]:
+    """marts.coverage_by_group of one region: ``figures`` (population, covered, active) in two
+    groups, split 600 / 400, 500 / 450 and 300 / 400."""
+    splits = [(600, 500, 300), (figures[0] - 600, figures[1] - 500, figures[2] - 300)]
+    return [
+        {
+            "region_code": code,
+            "region_level": level,
+            "sex": sex,
+            "age_band": "25-44",
+            "population": population,
+            "covered_residents": covered,
+            "active_residents": active,
+        }
+        for sex, (population, covered, active) in zip(("L", "P"), splits, strict=True)
+    ]
+
+
+def test_groups_that_do_not_add_up_to_coverage_are_an_error(tmp_path: Path) -> None:
+    coverage = _coverage(
+        covered_residents=[950, 950, 950, 582, 368], active_residents=[700, 700, 700, 480, 220]
+    )
+    groups = pl.DataFrame(
+        [
+            *_groups("16.08", "kabupaten", (1000, 950, 700)),
+            # one active resident lost in the kecamatan's groups
+            *_groups("16.08.01", "kecamatan", (1000, 950, 699)),
+        ]
+    )
+    inputs = CheckInputs(
+        period=PERIOD,
+        marts={
+            "coverage": coverage,
+            "coverage_bridge": _bridge(coverage["registered"].to_list()),
+            "coverage_by_group": groups,
+        },
+        published=_published(coverage),
+        extract_regions=_extract_regions(),
+    )
+    report = run_checkpoint(inputs, QualitySettings(), tmp_path / "jkn.gx")
+    assert {(o.suite, o.column): o.examples for o in report.errors} == {
+        ("coverage_by_group", "groups_minus_active_residents"): ["16.08.01"]
+    }
+    checked = {o.column: o for o in report.outcomes if o.suite == "coverage_by_group"}
+    assert set(checked) == {
+        "groups_minus_population",
+        "groups_minus_covered_residents",
+        "groups_minus_active_residents",
+    }
+    # the kab/kota and the kecamatan, not the province or the villages
+    assert {o.element_count for o in checked.values()} == {2}
 
 
 # --------------------------------------------------------------------------------------------

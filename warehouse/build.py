@@ -28,6 +28,7 @@ MARTS = (
     # what the period was built from (published_at and flow_run stamped when it is published)
     "published",
     "published_files",
+    "coverage_by_group",
 )
 # The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
 # months' stored states, sql/models/state): built for the period and, when the month after it
@@ -53,6 +54,9 @@ RULE_TYPES = {
     "category_order": "INTEGER",
     "digits": "INTEGER",
     "whole_code": "BOOLEAN",
+    "age_band_order": "INTEGER",
+    "min_age": "INTEGER",
+    "max_age": "INTEGER",
 }
 
 
@@ -117,17 +121,20 @@ def build_period(
     population_snapshot: str,
     neighbours: tuple[dt.date, dt.date],
     versions: Mapping[str, str],
+    period_end: dt.date,
 ) -> BuiltPeriod:
     """Run the intermediate, mart and list models for one period (read-only on staging); store
     the period's states (``STATES``) and build the movement marts against the month before,
     and for the month after when it was published. ``neighbours``: the calendar months before
     and after ``period`` (the caller's period helpers say which); ``versions``: what
     ``marts.published`` says the period was built with (``code_version``, ``rules_version``,
-    ``region_list``), which the caller knows."""
+    ``region_list``), which the caller knows; ``period_end``: the period's last day, the day
+    ages are counted at (``jkn.periods.last_day``)."""
     previous, following = (published(con, month) for month in neighbours)
     params: dict[str, object] = {
         "period": period,
         "snapshot": population_snapshot,
+        "period_end": period_end,
         "previous_period": previous,
         "next_period": following,
         **versions,

@@ -53,6 +53,12 @@ RESIDENT_GAPS = (
     "covered_end_minus_covered_residents",
     "active_end_minus_active_residents",
 )
+# marts.coverage_by_group against marts.coverage: what the groups of a region add up to, less
+# the region's figure (0 when they add up)
+GROUP_FIGURES = ("population", "covered_residents", "active_residents")
+GROUP_GAPS = tuple(f"groups_minus_{figure}" for figure in GROUP_FIGURES)
+# the levels the groups are built at (sql/models/marts/coverage_by_group.sql)
+GROUP_LEVELS = ("kabupaten", "kecamatan")
 
 
 class QualitySettings(BaseModel):
@@ -361,6 +367,35 @@ def _resident_identities(inputs: CheckInputs) -> pl.DataFrame:
     ).sort(keys)  # fmt: skip
 
 
+def _groups(inputs: CheckInputs) -> pl.DataFrame:
+    """marts.coverage_by_group's groups summed per region, less the region's marts.coverage
+    figures, at the levels the groups are built for (a region missing on either side counts
+    as 0 there)."""
+    keys = ["region_code", "region_level"]
+    if "coverage_by_group" not in inputs.marts:  # marts built without the groups
+        return pl.DataFrame(
+            schema={**dict.fromkeys(keys, pl.String), **dict.fromkeys(GROUP_GAPS, pl.Int64)}
+        )
+    groups = inputs.marts["coverage_by_group"]
+    sums = groups.group_by(keys).agg(pl.col(f).sum().alias(f"groups_{f}") for f in GROUP_FIGURES)
+    coverage = (
+        inputs.marts["coverage"]
+        .filter(pl.col("region_level").is_in(GROUP_LEVELS))
+        .select(*keys, *GROUP_FIGURES)
+    )
+    return (
+        coverage.join(sums, on=keys, how="full", coalesce=True)
+        .select(
+            *keys,
+            *[
+                (pl.col(f"groups_{f}").fill_null(0) - pl.col(f).fill_null(0)).alias(gap)
+                for f, gap in zip(GROUP_FIGURES, GROUP_GAPS, strict=True)
+            ],
+        )
+        .sort(keys)
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # suites
 
@@ -483,6 +518,16 @@ def suites(settings: QualitySettings) -> list[Suite]:
                 RESIDENT_GAPS,
                 "residents at the start, plus those who entered, less those who left, are the "
                 "residents at the end (likewise covered and active); the end is marts.coverage's",
+            ),
+        ),
+        Suite(
+            "coverage_by_group",
+            "marts.coverage_by_group adds up to marts.coverage",
+            _groups,
+            identities(
+                GROUP_GAPS,
+                "the sex and age groups of a kab/kota or kecamatan add up to its residents, "
+                "covered residents and active residents in marts.coverage",
             ),
         ),
     ]
