@@ -358,8 +358,7 @@ def test_band_edges_and_unknowns_by_hand(by_hand: Path) -> None:
         "17.07.01": 12 + 2,
         "17.07.02": 12 + 2,
     }
-    order = {r["age_band"]: r["age_band_order"] for r in rows}
-    assert sorted(order, key=order.__getitem__) == [*CONTRACT_BANDS, "unknown"]
+    assert {r["age_band"] for r in rows} == {*CONTRACT_BANDS, "unknown"}
 
 
 @slow

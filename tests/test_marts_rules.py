@@ -266,6 +266,9 @@ def test_uhc_status_uses_the_rule_in_force(warehouse: Path) -> None:
     assert not row["meets_uhc_reconciled"]
     assert row["residents_to_enrol_reconciled"] == 1  # ceil(0.98 × 7) − 6
     assert row["activations_needed_reconciled"] == 1  # ceil(0.75 × 7) − 5
+    # UHC Prioritas is defined from 2025 (tests/test_marts_tiers.py): no verdict in 2024; B's
+    # and H's PBI_APBD cards are not in arrears
+    assert (row["pemda_arrears_cards"], row["meets_uhc_prioritas"]) == (0, None)
     old = one(warehouse, "uhc_status", "2019-06", "17.07")
     assert old["rule_id"] == "rpjmn-2015-2019"
     assert old["min_activity"] is None and old["meets_activity"] is True

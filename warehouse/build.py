@@ -29,6 +29,11 @@ MARTS = (
     "published",
     "published_files",
     "coverage_by_group",
+    # issue 16: the levers and the 2026 tiers (takeover first: the budget reads it)
+    "takeover_candidates",
+    "pbi_eligibility_drift",
+    "uhc_tiers",
+    "uhc_budget",
 )
 # The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
 # months' stored states, sql/models/state): built for the period and, when the month after it
@@ -39,7 +44,15 @@ MOVEMENTS = ("card_movements", "resident_movements")
 STATES = {"card_state": "intermediate.card_state", "resident_state": "intermediate.resident_state"}
 # The officers' lists (one model each, sql/models/lists/<name>.sql): the one home of their
 # names, which jkn.exports offers.
-LISTS = ("outreach", "cleanup", "double_funding", "pbi_reconciliation", "link_review")
+LISTS = (
+    "outreach",
+    "cleanup",
+    "double_funding",
+    "pbi_reconciliation",
+    "link_review",
+    # issue 16
+    "takeover_candidates",
+)
 # Column types of the rules files (an empty column would otherwise be read as text).
 RULE_TYPES = {
     "valid_from": "DATE",
@@ -57,6 +70,11 @@ RULE_TYPES = {
     "age_band_order": "INTEGER",
     "min_age": "INTEGER",
     "max_age": "INTEGER",
+    # issue 16: the tiers, UHC Prioritas' arrears condition, PBI eligibility
+    "min_pemda_share": "DOUBLE",
+    "tier_order": "INTEGER",
+    "prioritas_no_pemda_arrears": "BOOLEAN",
+    "max_decile": "INTEGER",
 }
 
 

@@ -41,3 +41,8 @@ create table if not exists marts.uhc_status (
 );
 alter table marts.uhc_status add column if not exists subregions_with_data bigint;
 alter table marts.uhc_status add column if not exists subregions_in_list bigint;
+-- Added in the second release: pemda_arrears_cards (valid PBI_APBD memberships with
+-- BULAN_TUNGGAKAN > 0, active or not, by BPJS's KODE_WILAYAH), meets_uhc_prioritas (meets_uhc
+-- and no Pemda arrears, under a rule that defines UHC Prioritas — from 2025; NULL before)
+alter table marts.uhc_status add column if not exists pemda_arrears_cards bigint;
+alter table marts.uhc_status add column if not exists meets_uhc_prioritas boolean;

@@ -2,9 +2,10 @@
 -- grain:   one row per BPJS row as delivered this period, loaded or quarantined (records the
 --          parser could not split have no readable region and are counted in data_quality only)
 -- columns: line, quarantined, noka, nik, nama, segment (current code, UNKNOWN when not in the
---          list), is_active, ket_nonaktif, region_digits (undotted village code as BPJS holds
---          it), person_key (loaded rows: the person; quarantined: null), detail (quarantine
---          reasons)
+--          list), is_active, ket_nonaktif, bulan_tunggakan (months in arrears; null when the
+--          extract has no such column or the value does not read), region_digits (undotted
+--          village code as BPJS holds it), person_key (loaded rows: the person; quarantined:
+--          null), detail (quarantine reasons)
 create or replace temp table int_bpjs_rows as
 with staged as (
     select
@@ -16,6 +17,7 @@ with staged as (
         s.segmen as segment,
         s.status_peserta = 'AKTIF' as is_active,
         s.ket_nonaktif,
+        s.bulan_tunggakan,
         s.kode_wilayah as region_digits,
         p.person_key,
         null::varchar as detail
@@ -37,6 +39,7 @@ held as (
         coalesce(k.segment, 'UNKNOWN') as segment,
         coalesce(h.status_peserta = 'AKTIF', false) as is_active,
         h.ket_nonaktif,
+        h.bulan_tunggakan,
         h.kode_wilayah as region_digits,
         null::varchar as person_key,
         array_to_string(q.reasons, ', ') as detail

@@ -1,7 +1,8 @@
 -- name:    int_dinsos_persons (temp)
 -- grain:   one row per person on this period's PBI list (valid rows; a person listed twice
 --          counts once, at the first listing)
--- columns: person_key, nik, nama, region_digits (the list's KODE_WILAYAH)
+-- columns: person_key, nik, nama, region_digits (the list's KODE_WILAYAH), desil (the
+--          listing's welfare decile, 1–10)
 create or replace temp table int_dinsos_persons as
 with listed as (
     select
@@ -9,6 +10,7 @@ with listed as (
         s.nik,
         s.nama,
         s.kode_wilayah as region_digits,
+        s.desil,
         row_number() over (partition by p.person_key order by s.line) as nth
     from staging.dinsos_pbi as s
     inner join intermediate.row_person as p

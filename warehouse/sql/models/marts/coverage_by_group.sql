@@ -112,13 +112,14 @@ final as (
         region_name,
         sex,
         age_band,
-        age_band_order,
         population,
         covered_residents,
         active_residents,
         coverage_reconciled,
         activity_reconciled
     from rated
+    -- in the bands' order (rules/age_bands.csv), unknown last
+    order by region_code, sex, age_band_order
 )
 
-select * from final order by region_code, sex, age_band_order
+select * from final

@@ -1,6 +1,6 @@
 -- name:    marts.uhc_targets (build)
 -- grain:   one row per kabupaten/kota and province × coverage target in force this period
--- columns: see ddl/marts/uhc_targets.sql
+-- columns: see ddl/marts/uhc_targets.sql (residents_to_target: macros/share_needed.sql, exact)
 with targets as (
     select *
     from ref.uhc_targets
@@ -18,8 +18,7 @@ final as (
         t.source as target_source,
         c.coverage_registered,
         t.target_coverage - c.coverage_registered as gap,
-        greatest(0, ceil(t.target_coverage * c.population) - c.registered)::bigint
-            as residents_to_target
+        jkn_share_shortfall(t.target_coverage, c.population, c.registered) as residents_to_target
     from m_coverage as c
     cross join targets as t
     where c.region_level in ('province', 'kabupaten')

@@ -1,0 +1,67 @@
+-- name:    marts.uhc_budget (build)
+-- grain:   one row per kabupaten/kota × goal in force this period: the UHC rule
+--          (m_uhc_status), each coverage target (m_uhc_targets), each award tier (m_uhc_tiers)
+-- columns: see ddl/marts/uhc_budget.sql. residents_to_enrol is the fewest residents the Pemda
+--          would enrol as PBI_APBD for the region to reach the goal, other figures unchanged:
+--          each enrolment adds one registered, active, PBI_APBD membership, so it is the
+--          largest of the goal's gaps in those counts — a rule: coverage and activity; a
+--          target: coverage; a tier: coverage, activity and the Pemda share (each gap read
+--          from its mart, one home). The takeover columns are the region's
+--          marts.takeover_candidates row, the same on every goal.
+with premium as (
+    select premium_idr
+    from ref.pbi_premiums
+    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+),
+
+goals as (
+    select
+        region_code,
+        rule_id as goal,
+        'uhc_rule' as goal_kind,
+        1 as goal_order,
+        0 as tier_order,
+        greatest(residents_to_enrol, activations_needed) as residents_to_enrol
+    from m_uhc_status
+    where region_level = 'kabupaten' and rule_id is not null
+    union all
+    select region_code, target_id, 'target', 2, 0, residents_to_target
+    from m_uhc_targets
+    where region_level = 'kabupaten'
+    union all
+    select
+        m.region_code,
+        m.tier,
+        'tier',
+        3,
+        r.tier_order,
+        greatest(m.residents_to_enrol, m.activations_needed, m.pemda_enrolments_needed)
+    from m_uhc_tiers as m
+    inner join ref.uhc_tiers as r on r.rule_id = m.rule_id
+    where m.region_level = 'kabupaten'
+),
+
+final as (
+    select
+        $period as period,
+        c.region_code,
+        c.region_level,
+        c.region_name,
+        g.goal,
+        g.residents_to_enrol,
+        p.premium_idr,
+        g.residents_to_enrol * p.premium_idr as monthly_cost_idr,
+        12 * g.residents_to_enrol * p.premium_idr as annual_cost_idr,
+        t.persons as takeover_candidates,
+        t.monthly_cost_idr as takeover_monthly_cost_idr,
+        g.goal_order,
+        g.tier_order
+    from goals as g
+    inner join m_coverage as c on c.region_level = 'kabupaten' and c.region_code = g.region_code
+    cross join premium as p
+    left join m_takeover_candidates as t
+        on t.region_level = 'kabupaten' and t.region_code = g.region_code
+)
+
+select * exclude (goal_order, tier_order) from final
+order by region_code, goal_order, tier_order, goal
