@@ -406,3 +406,32 @@ def test_the_list_stays_in_the_restricted_file(warehouse: Path) -> None:
             if dtype == pl.String:
                 leaked = set(frame[column].drop_nulls().to_list()) & identities
                 assert not leaked, f"marts.{table}.{column}"
+
+
+def test_the_demo_levers_follow_the_budget(warehouse: Path) -> None:
+    """The demo's 'next goal' is the first unmet goal (the UHC rule, then the lowest tier, then
+    the nearest target), and its three paths cost what the budget's premium says."""
+    from jkn.cli.console import read_levers
+
+    for period in PERIODS:
+        (lever,) = read_levers(warehouse, [f"{period}-01|17.07"])
+        budget = {r["goal"]: r for r in rows(warehouse, "uhc_budget", period, "17.07")}
+        status = rows(warehouse, "uhc_status", period, "17.07")[0]
+        unmet = [goal for goal, r in budget.items() if r["residents_to_enrol"] > 0]
+        if not unmet:
+            assert lever["next_goal"] is None
+            continue
+        if not status["meets_uhc"]:
+            assert lever["next_goal"] == status["rule_id"]
+        assert lever["next_goal"] in unmet
+        goal = budget[lever["next_goal"]]
+        assert lever["enrol_residents"] == goal["residents_to_enrol"]
+        assert lever["enrol_idr"] == goal["monthly_cost_idr"]
+        assert lever["takeover_members"] <= goal["takeover_candidates"]
+        # taking over costs the same premium per person; members paying their arrears cost
+        # the Pemda nothing, so that path is never dearer
+        assert lever["takeover_idr"] == goal["premium_idr"] * (
+            lever["takeover_members"] + lever["takeover_enrol"]
+        )
+        assert lever["reactivate_idr"] <= lever["enrol_idr"]
+        assert lever["reactivate_members"] <= lever["inactive_registered"]

@@ -310,7 +310,13 @@ def demo_command(
     from jkn.generate import SCENARIOS, generate_scenario
 
     quiet_prefect()  # the demo shows its own tables
-    from jkn.cli.console import demo_summary_table, read_uhc_summary, uhc_tables
+    from jkn.cli.console import (
+        demo_summary_table,
+        levers_table,
+        read_levers,
+        read_uhc_summary,
+        uhc_tables,
+    )
 
     size = 1.0 if full else scale
     landing = workdir / "landing"
@@ -339,6 +345,7 @@ def demo_command(
     screen.rule("[bold]Demo: coverage, activity and UHC status of the five seed districts[/bold]")
     asked = [f"{scenario.period}-01|{scenario.regions[0].code}" for scenario in SCENARIOS.values()]
     screen.print(uhc_tables(read_uhc_summary(warehouse, asked)))
+    screen.print(levers_table(read_levers(warehouse, asked)))
     screen.print(
         f"Warehouse (BI): {warehouse}; staging, quarantine and officers' lists in "
         f"{restricted_path(warehouse)}."

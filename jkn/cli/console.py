@@ -184,6 +184,85 @@ def uhc_tables(rows: list[dict]) -> Group:
     return Group(status, bridge)
 
 
+def read_levers(marts_file: Path, asked: list[str]) -> list[dict]:
+    """Rows of the ``levers`` report (the next goal and three ways to reach it) for
+    ``'YYYY-MM-DD|region_code'`` items, read-only (nothing when nothing is published)."""
+    con = open_marts_read_only(marts_file)
+    if con is None:
+        return []
+    with con:
+        return con.sql(report_sql("levers", {}), params={"regions": asked}).pl().to_dicts()
+
+
+def _rupiah(value: int | None) -> str:
+    return "—" if value is None else f"Rp {value:,}"
+
+
+def _lever_verdict(r: dict) -> str:
+    out = f"{r['verdict_rule']}: {_verdict(r['meets_uhc'])}"
+    if r["meets_uhc_prioritas"] is not None:
+        out += f"\nUHC Prioritas: {_verdict(r['meets_uhc_prioritas'])}"
+        if r["pemda_arrears_cards"]:
+            out += f" ({r['pemda_arrears_cards']:,} Pemda cards in arrears)"
+    if r["tier_met"]:
+        out += f"\n2026 tier: {r['tier_met']}"
+    return out
+
+
+def _lever_paths(r: dict) -> list[str]:
+    enrol = f"{r['enrol_residents']:,} residents\n{_rupiah(r['enrol_idr'])}"
+    if r["enrol_residents"] > r["uncovered_residents"]:
+        enrol += f"\n(only {r['uncovered_residents']:,} uncovered)"
+    paths = [
+        enrol,
+        f"{r['takeover_members']:,} + {r['takeover_enrol']:,}\n{_rupiah(r['takeover_idr'])}",
+        f"{r['reactivate_members']:,} + {r['reactivate_enrol']:,}\n{_rupiah(r['reactivate_idr'])}",
+    ]
+    costs = (r["enrol_idr"], r["takeover_idr"], r["reactivate_idr"])
+    cheapest = costs.index(min(costs))
+    paths[cheapest] = f"[bold]{paths[cheapest]}\ncheapest[/bold]"
+    return paths
+
+
+def levers_table(rows: list[dict]) -> Table:
+    """The demo's levers: the verdict (the rule in force, UHC Prioritas, the 2026 tier), the
+    nearest goal not met, and what each way of reaching it costs the Pemda a month."""
+    table = Table(
+        title="The next goal and what reaching it costs the Pemda a month "
+        "(marts.uhc_budget, uhc_tiers, takeover_candidates)",
+        title_justify="left",
+        show_lines=True,
+    )
+    for name, justify in (
+        ("district", "left"),
+        ("verdict", "left"),
+        ("next goal\n(gaps)", "left"),
+        ("enrol as PBI_APBD", "right"),
+        ("take over members\nin arrears, then enrol", "right"),
+        ("reactivate (members pay\narrears), then enrol", "right"),
+        ("takeover\ncandidates", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        if r["next_goal"] is None:
+            goal, paths = "every goal in force is met", ["—", "—", "—"]
+        else:
+            goal = (
+                f"{r['next_goal']}\ncoverage {r['coverage_gap']:,}, "
+                f"activity {r['activity_gap']:,}"
+                + (f", Pemda share {r['pemda_gap']:,}" if r["pemda_gap"] else "")
+            )
+            paths = _lever_paths(r)
+        table.add_row(
+            f"{r['region_name']} ({r['region_code']})\n{r['period']:%Y-%m}",
+            _lever_verdict(r),
+            goal,
+            *paths,
+            f"{r['takeover_candidates']:,}",
+        )
+    return table
+
+
 def data_quality_report(summary: RefreshSummary) -> Group:
     """Received, loaded, quarantined and flagged rows per source; rows per failing check."""
     return Group(_totals(summary), _by_check(summary))
