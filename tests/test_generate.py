@@ -493,8 +493,10 @@ def test_names_are_indonesian_upper_case_and_some_non_ascii(
 # --- linkage preset ----------------------------------------------------------------------
 
 # SHA-256 over (relative path, bytes) of every file of a fixed small config, computed before
-# the linkage preset existed: without ``linkage`` the output must stay byte-identical.
-BASELINE_SHA256 = "093b844a7f35a42beb457773209ad73f502e2d2c757f65c384109e47c8f3feb6"
+# the linkage preset existed: without ``linkage`` the output must stay byte-identical. Last
+# changed by issue 16's levers (Pemda share and arrears, takeover listings, arrears spread, and
+# their truth in summary.json), which change the files on purpose.
+BASELINE_SHA256 = "520567f0f25355b4a70166e7d6359d41f77b3e875384c6da282ddececcdaffc8"
 
 
 def _tree_sha256(landing: Path) -> str:

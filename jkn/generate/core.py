@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from jkn.domain import BRIDGE_CATEGORIES
-from jkn.generate import defects, linkage, sources, writer
+from jkn.generate import defects, levers, linkage, sources, writer
 from jkn.generate.model import (
     DEFAULT_MIX,
     DEFECT_KINDS,
@@ -22,6 +22,7 @@ from jkn.generate.model import (
     GenerateOptions,
     GenerationResult,
     RegionPlan,
+    plan_levers,
     rng_for,
     vocab,
 )
@@ -42,6 +43,7 @@ FORMAT_WEIGHTS = {
     "bpjs_membership": [0.6, 0.1, 0.3],
 }
 DESIL_P = np.array([0.22, 0.20, 0.18, 0.16, 0.14, 0.03, 0.03, 0.02, 0.01, 0.01])
+POOR_DESIL_P = DESIL_P[:5] / DESIL_P[:5].sum()  # deciles 1–5 (PBI-eligible)
 
 
 def _sex(female: pl.Expr, long: bool) -> pl.Expr:
@@ -82,7 +84,9 @@ def _build_bpjs(
             rng.choice(n, size=n_copies[rc.plan.code], replace=False) if n else np.zeros(0, int)
         )
         active = sources.assign_status(rc.cards, copies, rc.plan.active, rng)
-        cards = sources.status_columns(rc.cards, active, end, rng)
+        arrears_rng = rng_for(seed, f"levers:arrears:{rc.plan.code}")
+        cards = sources.status_columns(rc.cards, active, end, rng, arrears_rng)
+        cards = sources.pemda_arrears(cards, rc.plan, seed)
         cards = cards.with_columns(
             KODE_FASKES=sources.faskes_codes(rc.plan.code, n, rng),
         )
@@ -194,6 +198,7 @@ def _build_dukcapil(
 def _build_dinsos(
     persons: pl.DataFrame,
     bpjs: pl.DataFrame,
+    plans: list[RegionPlan],
     rates: DefectRates,
     seed: int,
     end: int,
@@ -210,12 +215,19 @@ def _build_dinsos(
         has_apbn=(seg == code["PBI_APBN"]).any(),
         has_apbd=(seg == code["PBI_APBD"]).any(),
         paying=seg.is_in([code["PPU_BU"], code["PBPU"]]).any(),
+        in_arrears=(
+            seg.is_in([code["PPU_BU"], code["PBPU"]])
+            & ~pl.col("active")
+            & (pl.col("BULAN_TUNGGAKAN").cast(pl.Int64) > 0)
+        ).any(),
     )
     people = persons.join(
         agg, left_on=["person_id", "region_code"], right_on=["person_id", "card_region"], how="left"
     ).sort("person_id")
     people = people.with_columns(
-        pl.col("has_pbi", "pbi_active", "has_apbn", "has_apbd", "paying").fill_null(False)
+        pl.col("has_pbi", "pbi_active", "has_apbn", "has_apbd", "paying", "in_arrears").fill_null(
+            False
+        )
     )
     n = people.height
     n_pbi = int(people["has_pbi"].sum())
@@ -234,32 +246,63 @@ def _build_dinsos(
         .then(p_unc)
         .otherwise(0.0)
     )
-    people = people.with_columns(_u=pl.Series(rng.random(n)), _p=p).filter(
-        pl.col("_u") < pl.col("_p")
+    people = people.with_columns(_u=pl.Series(rng.random(n)), _p=p)
+    listed = people.filter(pl.col("_u") < pl.col("_p"))
+    m = listed.height
+    listed = listed.with_columns(
+        DESIL=pl.Series(rng.choice(np.arange(1, 11), size=m, p=DESIL_P)).cast(pl.String),
+        _dana=vocab(("APBD", "APBN"), (rng.random(m) < 0.8).astype(np.int64)),
     )
-    m = people.height
-    desil = pl.Series(rng.choice(np.arange(1, 11), size=m, p=DESIL_P)).cast(pl.String)
-    dana = vocab(("APBD", "APBN"), (rng.random(m) < 0.8).astype(np.int64))
-    out = people.with_columns(
-        ID_DTSEN=pl.col("region_code").str.replace(".", "", literal=True)
-        + pl.col("family").cast(pl.String).str.zfill(10),
-        NIK=pl.col("nik"),
-        NO_KK=pl.col("no_kk"),
-        NAMA=pl.col("name"),
-        TGL_LAHIR=pl.col("dob"),
-        JENIS_KELAMIN=_sex(pl.col("female"), long=False),
-        KODE_WILAYAH=pl.col("village"),
-        DESIL=desil,
-        SUMBER_DANA=pl.when(pl.col("has_apbn"))
-        .then(pl.lit("APBN"))
-        .when(pl.col("has_apbd"))
-        .then(pl.lit("APBD"))
-        .otherwise(dana),
-    ).sort("ID_DTSEN", "role", "person_id")
+    out = (
+        pl.concat([listed, _takeover_listed(people, plans, seed)])
+        .with_columns(
+            ID_DTSEN=pl.col("region_code").str.replace(".", "", literal=True)
+            + pl.col("family").cast(pl.String).str.zfill(10),
+            NIK=pl.col("nik"),
+            NO_KK=pl.col("no_kk"),
+            NAMA=pl.col("name"),
+            TGL_LAHIR=pl.col("dob"),
+            JENIS_KELAMIN=_sex(pl.col("female"), long=False),
+            KODE_WILAYAH=pl.col("village"),
+            SUMBER_DANA=pl.when(pl.col("has_apbn"))
+            .then(pl.lit("APBN"))
+            .when(pl.col("has_apbd"))
+            .then(pl.lit("APBD"))
+            .otherwise("_dana"),
+        )
+        .sort("ID_DTSEN", "role", "person_id")
+    )
     out = defects.inject(out, "dinsos_pbi", rates, rng, all_niks, end)
     if link:
         out = link.noise(out, "dinsos_pbi", end)
     return out.with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+
+
+def _takeover_listed(people: pl.DataFrame, plans: list[RegionPlan], seed: int) -> pl.DataFrame:
+    """Further Dinsos listings, deciles 1–5: of the persons not listed above who hold an
+    inactive PBPU/PPU_BU card in arrears and no active PBI card here, residents, each region's
+    ``levers["takeover_listed"]`` (the takeover candidates of issue 16), drawn from
+    ``levers:takeover:<kab/kota>``."""
+    out = []
+    for plan in plans:
+        mine = people.filter(
+            (pl.col("region_code") == plan.code)
+            & (pl.col("kind") == "resident")
+            & (pl.col("_u") >= pl.col("_p"))
+            & pl.col("in_arrears")
+            & ~pl.col("pbi_active")
+        )
+        rng = rng_for(seed, f"levers:takeover:{plan.code}")
+        chance = plan_levers(plan)["takeover_listed"]
+        mine = mine.filter(pl.Series(rng.random(mine.height) < chance))
+        k = mine.height
+        out.append(
+            mine.with_columns(
+                DESIL=pl.Series(rng.choice(np.arange(1, 6), k, p=POOR_DESIL_P)).cast(pl.String),
+                _dana=vocab(("APBD", "APBN"), (rng.random(k) < 0.8).astype(np.int64)),
+            )
+        )
+    return pl.concat(out)
 
 
 class _Linkage:
@@ -345,7 +388,9 @@ def _choose_formats(
     return chosen, notes
 
 
-def _figures(plans: list[RegionPlan], duk: pl.DataFrame, bpjs: pl.DataFrame) -> dict:
+def _figures(plans: list[RegionPlan], period: str, frames: dict[str, pl.DataFrame]) -> dict:
+    duk, bpjs = frames["dukcapil"], frames["bpjs_membership"]
+    lever = levers.lever_figures([p.code for p in plans], period, duk, frames["dinsos_pbi"], bpjs)
     out = {}
     for plan in plans:
         code = plan.code
@@ -368,6 +413,7 @@ def _figures(plans: list[RegionPlan], duk: pl.DataFrame, bpjs: pl.DataFrame) -> 
             "activity_of_registered": round(act / reg, 6) if reg else None,
             "bridge": bridge,
             "mix": {**DEFAULT_MIX, **plan.mix},
+            **lever[code],
         }
     return out
 
@@ -409,7 +455,7 @@ def build(options: GenerateOptions, progress: writer.Progress | None = None) -> 
     bpjs, cards = _build_bpjs(persons, plans, options.seed, rates, end, all_niks, link)
     bpjs = bpjs.with_columns(bridge_category=_bridge(bpjs))
     duk = _build_dukcapil(persons, rates, options.seed, end, all_niks)
-    dinsos = _build_dinsos(persons, bpjs, rates, options.seed, end, all_niks, link)
+    dinsos = _build_dinsos(persons, bpjs, plans, rates, options.seed, end, all_niks, link)
     if options.guests is not None:
         if options.linkage:
             raise ValueError("guest cards and the linkage preset do not combine")
@@ -439,7 +485,6 @@ def write(
     landing = Path(landing)
     plans, rates, persons, frames = built.plans, built.rates, built.persons, built.frames
     step = progress or (lambda *_: None)
-    duk, bpjs = frames["dukcapil"], frames["bpjs_membership"]
     formats, notes = _choose_formats(
         options, {k: v.height for k, v in frames.items()}, _stream("formats", series_tag)
     )
@@ -537,7 +582,7 @@ def write(
         },
         "files": file_info,
         "defect_counts": counts,
-        "figures": _figures(plans, duk, bpjs),
+        "figures": _figures(plans, options.period, frames),
         **(summary_extra or {}),
     }
     (truth_dir / "summary.json").write_text(

@@ -165,7 +165,8 @@ class RegionPlan:
     ``population``: ``duplicate`` (further cards), ``deceased``/``moved_out`` (cards of persons
     Dukcapil lists as MATI/PINDAH), ``domiciled_elsewhere`` (cards of residents of another
     generated region), ``not_in_population`` (cards of persons unknown to Dukcapil here);
-    ``dead_persons``/``moved_persons`` size the MATI/PINDAH rows of Dukcapil.
+    ``dead_persons``/``moved_persons`` size the MATI/PINDAH rows of Dukcapil. ``levers``
+    plants what issue 16's marts read (``LEVER_KEYS``; missing keys from ``levers_for``).
     """
 
     code: str
@@ -173,6 +174,7 @@ class RegionPlan:
     registered: int
     active: int
     mix: dict[str, float] = field(default_factory=dict)
+    levers: dict[str, float] = field(default_factory=dict)
 
 
 DEFAULT_MIX: dict[str, float] = {
@@ -184,6 +186,46 @@ DEFAULT_MIX: dict[str, float] = {
     "dead_persons": 0.012,
     "moved_persons": 0.014,
 }
+
+
+# What issue 16's marts read, planted per kab/kota (README, "Levers"):
+# ``pemda_share`` — PBI_APBD cards as a share of population (the 2026 tiers: ≥10% Madya,
+#   ≥18% Utama), reached by moving whole families between PBI_APBD and PBI_APBN;
+# ``pemda_arrears`` — share of the PBI_APBD cards with BULAN_TUNGGAKAN 1–6 (the Pemda behind
+#   on its own premiums: UHC Prioritas barred); 0 = none;
+# ``takeover_listed`` — chance that a person holding an inactive PBPU/PPU_BU card in arrears
+#   and no active PBI card is on the Dinsos list (deciles 1–5): a takeover candidate.
+LEVER_KEYS: tuple[str, ...] = ("pemda_share", "pemda_arrears", "takeover_listed")
+TAKEOVER_LISTED = 0.3
+# The seed regions' Pemda, chosen so the figures differ between them (UHC Prioritas barred in
+# some, the 2026 tiers' Pemda share met at Utama, at Madya only, or not at all).
+REGION_LEVERS: dict[str, dict[str, float]] = {
+    "17.07": {"pemda_share": 0.21, "pemda_arrears": 0.06},  # Lebong: Utama share, arrears
+    "17.02": {"pemda_share": 0.12, "pemda_arrears": 0.0},  # Rejang Lebong: Madya share
+    "16.08": {"pemda_share": 0.15, "pemda_arrears": 0.0},  # OKU Timur: Madya share, paid up
+    "16.07": {"pemda_share": 0.19, "pemda_arrears": 0.0},  # Banyuasin: Utama share, paid up
+    "16.73": {"pemda_share": 0.07, "pemda_arrears": 0.04},  # Lubuklinggau: below, arrears
+    "52.03": {"pemda_share": 0.11, "pemda_arrears": 0.05},  # Lombok Timur: Madya, arrears
+}
+
+
+def levers_for(code: str) -> dict[str, float]:
+    """The levers of a kab/kota: ``REGION_LEVERS`` for the seed regions; any other code gets a
+    share of 6–22% and, for one code in three, Pemda arrears, both fixed by the code's CRC-32
+    (so a region's Pemda is the same in every run and seed)."""
+    if code in REGION_LEVERS:
+        return {"takeover_listed": TAKEOVER_LISTED, **REGION_LEVERS[code]}
+    h = zlib.crc32(code.encode())
+    return {
+        "pemda_share": 0.06 + (h % 17) / 100,
+        "pemda_arrears": 0.05 if h % 3 == 0 else 0.0,
+        "takeover_listed": TAKEOVER_LISTED,
+    }
+
+
+def plan_levers(plan: RegionPlan) -> dict[str, float]:
+    """A plan's levers, every key of ``LEVER_KEYS`` (the plan's own over ``levers_for``)."""
+    return {**levers_for(plan.code), **plan.levers}
 
 
 @dataclass

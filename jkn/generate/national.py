@@ -34,10 +34,9 @@ from pathlib import Path
 import polars as pl
 
 from jkn.generate.core import generate
+from jkn.generate.levers import pbi_premium
 from jkn.generate.model import GenerateOptions, GenerationResult, rng_for
 from jkn.generate.scenarios import DEFAULT_SEED
-from jkn.periods import first_day
-from jkn.rules import rows as rule_rows
 
 # three provinces of the seed districts: Sumatera Selatan, Bengkulu, Nusa Tenggara Barat
 DEFAULT_PROVINCES: dict[str, tuple[str, ...]] = {
@@ -125,16 +124,6 @@ def _segments(truth_dir: Path) -> pl.DataFrame:
     return frame.select(key="NOKA", SEGMEN="SEGMEN").unique("key")
 
 
-def _premium(period: str) -> int:
-    day = first_day(period)
-    for row in rule_rows("pbi_premiums"):
-        start = first_day(row["valid_from"][:7])
-        end = row["valid_to"]
-        if start <= day and (not end or day <= first_day(end[:7])):
-            return int(row["premium_idr"])
-    raise ValueError(f"no PBI premium in force in {period}")
-
-
 def generate_provinces(
     root: Path,
     period: str = "2025-05",
@@ -216,7 +205,7 @@ def _truth(
 ) -> dict:
     """The national figures the generator knows: counts from the rows as delivered (summed
     over each province's kab/kota) and the planted cross-province persons."""
-    premium = _premium(period)
+    premium = pbi_premium(period)
 
     def count(**match: str | list[str]) -> int:
         frame = plant

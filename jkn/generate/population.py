@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from jkn.generate.model import DEFAULT_MIX, RegionPlan, rng_for, vocab
+from jkn.generate.model import DEFAULT_MIX, RegionPlan, levers_for, rng_for, vocab
 from jkn.periods import last_day
 from jkn.reference import regions
 
@@ -396,6 +396,7 @@ def plan_for(code: str, persons: int, coverage: float, activity: float) -> Regio
         population=persons,
         registered=round(coverage * persons),
         active=round(activity * persons),
+        levers=levers_for(code),
     )
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jkn.generate.model import DEFAULT_MIX, GenerateOptions, GenerationResult, RegionPlan
+from jkn.generate.model import (
+    DEFAULT_MIX,
+    GenerateOptions,
+    GenerationResult,
+    RegionPlan,
+    levers_for,
+)
 from jkn.generate.population import exact_population
 from jkn.generate.writer import Progress
 
@@ -46,7 +52,8 @@ class Scenario:
                 target = max(50, round(r.population * scale))
                 pop = exact_population(target, r.coverage, r.activity) if r.exact else target
                 reg = round(r.coverage * pop)
-            out.append(RegionPlan(r.code, pop, reg, round(r.activity * pop), dict(r.mix)))
+            act = round(r.activity * pop)
+            out.append(RegionPlan(r.code, pop, reg, act, dict(r.mix), levers_for(r.code)))
         return out
 
 

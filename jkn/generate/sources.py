@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from jkn.domain import SEGMENTS as SEGMENT_CODES
-from jkn.generate.model import DEFAULT_MIX, RegionPlan, rng_for, vocab
+from jkn.generate.model import DEFAULT_MIX, RegionPlan, plan_levers, rng_for, vocab
 from jkn.generate.population import region_ref
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ def plan_cards(
             maintain_order="left",
         )
         cards = _segments(cards, rng)
+        cards = pemda_share(cards, plan, rng_for(seed, f"levers:pemda_share:{plan.code}"))
         # BPJS' domicile: a village of this region (Dukcapil's one where it is here).
         ref = region_ref(plan.code)
         n = cards.height
@@ -238,6 +239,53 @@ def _segments(cards: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     return cards.with_columns(seg_idx=pl.Series(seg.astype(np.int64)))
 
 
+def pemda_share(cards: pl.DataFrame, plan: RegionPlan, rng: np.random.Generator) -> pl.DataFrame:
+    """Move whole families' first cards between PBI_APBD and PBI_APBN until the region's
+    PBI_APBD cards are about ``levers["pemda_share"]`` × population (a family of up to seven
+    past it). Only families none of whose members holds a further card move, so every further
+    card keeps its relation to the first (double funding is unchanged)."""
+    target = plan_levers(plan).get("pemda_share")
+    if target is None:
+        return cards
+    seg = cards["seg_idx"].to_numpy().copy()
+    kind = _kind_codes(cards)
+    fam = cards["family"].to_numpy()
+    apbd, apbn = SEG["PBI_APBD"], SEG["PBI_APBN"]
+    have, want = int((seg == apbd).sum()), round(target * plan.population)
+    src, dst = (apbd, apbn) if have > want else (apbn, apbd)
+    movable = (kind == PRIMARY) & ~np.isin(fam, fam[kind == DUPLICATE]) & (seg == src)
+    fams, size = np.unique(fam[movable], return_counts=True)
+    order = rng.permutation(len(fams))
+    reached = np.cumsum(size[order]) >= abs(have - want)
+    last = int(np.argmax(reached)) + 1 if reached.any() else len(order)
+    seg[movable & np.isin(fam, fams[order[:last]])] = dst
+    return cards.with_columns(seg_idx=pl.Series(seg.astype(np.int64)))
+
+
+def pemda_arrears(cards: pl.DataFrame, plan: RegionPlan, seed: int) -> pl.DataFrame:
+    """Pemda arrears: ``levers["pemda_arrears"]`` of the region's PBI_APBD cards (at least
+    three where it is above 0) get BULAN_TUNGGAKAN 1–6 (mostly 1–2), status unchanged: the
+    Pemda is behind on its own premiums (UHC Prioritas is barred while any remain)."""
+    share = plan_levers(plan).get("pemda_arrears", 0.0)
+    apbd = np.flatnonzero(cards["seg_idx"].to_numpy() == SEG["PBI_APBD"])
+    if not share or not len(apbd):
+        return cards
+    rng = rng_for(seed, f"levers:pemda_arrears:{plan.code}")
+    k = min(len(apbd), max(3, round(share * len(apbd))))
+    idx = np.sort(rng.choice(apbd, size=k, replace=False))
+    months = np.minimum(rng.geometric(0.5, k), 6)
+    return cards.with_columns(
+        BULAN_TUNGGAKAN=cards["BULAN_TUNGGAKAN"].scatter(
+            idx, pl.Series(months.astype(np.int64)).cast(pl.String)
+        )
+    )
+
+
+def arrears_months(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Months in arrears of a card suspended for arrears: 1–24, about 80% within 1–6."""
+    return np.minimum(rng.geometric(0.25, n), 24)
+
+
 def assign_status(
     cards: pl.DataFrame, copies_of: np.ndarray, active: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -268,9 +316,16 @@ def assign_status(
 
 
 def status_columns(
-    cards: pl.DataFrame, active: np.ndarray, end: int, rng: np.random.Generator
+    cards: pl.DataFrame,
+    active: np.ndarray,
+    end: int,
+    rng: np.random.Generator,
+    arrears_rng: np.random.Generator,
 ) -> pl.DataFrame:
-    """STATUS_PESERTA, KET_NONAKTIF, BULAN_TUNGGAKAN, KELAS, KODE_FASKES, TMT, relationship."""
+    """STATUS_PESERTA, KET_NONAKTIF, BULAN_TUNGGAKAN, KELAS, KODE_FASKES, TMT, relationship.
+
+    An inactive card with ``MENUNGGAK`` has BULAN_TUNGGAKAN > 0 (``arrears_months``, drawn
+    from ``arrears_rng``) and every other card 0 (Pemda arrears are planted after)."""
     n = cards.height
     seg = cards["seg_idx"].to_numpy()
     kind = _kind_codes(cards)
@@ -284,9 +339,8 @@ def status_columns(
     ket[(seg == SEG["PPU_BU"]) & (u >= 0.55) & (u < 0.95)] = 3
     ket[(kind == DECEASED) & (u < 0.85)] = 4
     ket[active] = 0
-    months = np.minimum(rng.geometric(0.12, n), 60)
-    arrears = np.where(ket == 1, months, 0)
-    arrears = np.where((ket == 3) & (u < 0.3), months // 2, arrears)
+    rng.geometric(0.12, n)  # the former arrears draw: kept, so this stream's next draws stay
+    arrears = np.where(ket == 1, arrears_months(n, arrears_rng), 0)
     kelas_u = rng.random(n)
     kelas = np.full(n, 3, dtype=np.int64)
     kelas = np.where(seg == SEG["PPU_PEMERINTAH"], np.where(kelas_u < 0.4, 1, 2), kelas)
