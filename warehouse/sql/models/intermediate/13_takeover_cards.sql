@@ -14,7 +14,7 @@ create or replace temp table int_takeover_cards as
 with eligibility as (
     select max_decile
     from ref.pbi_eligibility
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 listed as (

@@ -7,7 +7,7 @@
 --          (smallest NOKA); monthly_cost_idr: the PBI premium in force for one person.
 with premium as (
     select premium_idr from ref.pbi_premiums
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 kabupaten as (

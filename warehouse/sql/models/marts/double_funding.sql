@@ -4,7 +4,7 @@
 with premium as (
     select premium_idr
     from ref.pbi_premiums
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 apbd_regions as (

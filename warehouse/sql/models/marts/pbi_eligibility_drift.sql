@@ -8,7 +8,7 @@
 with eligibility as (
     select max_decile
     from ref.pbi_eligibility
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 regions as (

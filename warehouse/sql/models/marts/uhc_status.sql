@@ -10,7 +10,7 @@
 with rule as (
     select *
     from ref.uhc_rules
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 coverage as (

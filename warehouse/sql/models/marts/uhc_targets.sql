@@ -4,7 +4,7 @@
 with targets as (
     select *
     from ref.uhc_targets
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 final as (

@@ -9,7 +9,7 @@
 with tiers as (
     select *
     from ref.uhc_tiers
-    where valid_from <= $period and (valid_to is null or valid_to >= $period)
+    where in_force(valid_from, valid_to, $period)
 ),
 
 regions as (
