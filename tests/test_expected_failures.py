@@ -24,7 +24,13 @@ PERIOD = "2025-05"
 
 
 def jkn(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "JKN_"))}
+    # as a user's shell has it: no server, no JKN_* settings, and Prefect's own log level (the
+    # session's test harness quiets it to WARNING, which would hide the run's final state)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_API", "JKN_")) and k != "PREFECT_LOGGING_LEVEL"
+    }
     env["PREFECT_HOME"] = str(cwd / "prefect-home")
     return subprocess.run(
         [str(JKN), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
