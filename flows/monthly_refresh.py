@@ -34,6 +34,7 @@ from tasks.quality import (
     send_alert,
     source_alerts,
 )
+from tasks.report import write_forum_report
 from warehouse.build import BuiltPeriod
 
 
@@ -197,6 +198,9 @@ def _refresh(params: RefreshParameters, period: str, run: str, block: str | None
             failpoint("published")
             files = {source.source: source.sha256 or "" for source in summary.sources}
             record_run(period, files, params.warehouse, run, published_at)
+            if params.report:
+                # a report that fails is a warning: the period stays published
+                raise_alerts(write_forum_report(period, params.warehouse, params.report_pdf))
     except Exception as error:
         # a bug, a full disk: alert too (the type only: an exception's text may quote a
         # value), then let the run fail with the traceback in its logs

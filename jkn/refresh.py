@@ -42,6 +42,15 @@ class RunSettings(BaseModel):
         "shell into each deployment). A deployment refuses to run without one; a run by hand "
         "without one only logs its alerts",
     )
+    report: bool = Field(
+        default=True,
+        description="write the monthly forum report of each published period beside the "
+        "warehouse (<stem>.report/<YYYY-MM>/; `jkn report` writes it by hand)",
+    )
+    report_pdf: bool = Field(
+        default=True,
+        description="print the forum report's pages to PDF too (headless Chromium, if installed)",
+    )
     alert_warnings: bool = Field(
         default=True,
         description="send one short digest of a run's warnings at its end (errors always go "

@@ -346,9 +346,48 @@ def demo_command(
     asked = [f"{scenario.period}-01|{scenario.regions[0].code}" for scenario in SCENARIOS.values()]
     screen.print(uhc_tables(read_uhc_summary(warehouse, asked)))
     screen.print(levers_table(read_levers(warehouse, asked)))
+    from jkn.report import report_dir
+
+    screen.rule("[bold]Demo: the monthly forum report of each seed district[/bold]")
+    for name, scenario in SCENARIOS.items():
+        page = report_dir(warehouse, scenario.period) / f"{scenario.regions[0].code}.html"
+        shown = page if page.is_file() else "not written (see the run's warnings)"
+        screen.print(f"{name}: {shown}", highlight=False)
     screen.print(
         f"Warehouse (BI): {warehouse}; staging, quarantine and officers' lists in "
         f"{restricted_path(warehouse)}."
+    )
+
+
+@app.command("report")
+def report_command(
+    period: Annotated[str, typer.Option(help="the published month, YYYY-MM")],
+    out: Annotated[Path, typer.Option(help="the folder to write the pages and PDFs into")],
+    warehouse: Annotated[
+        Path, typer.Option(help="the warehouse DuckDB file BI tools read (published marts)")
+    ] = DEFAULT_WAREHOUSE,
+    region: Annotated[
+        str | None, typer.Option(help="only this kab/kota or province, e.g. 17.07")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en (English)")] = "id",
+    pdf: Annotated[bool, typer.Option(help="print each page to PDF (headless Chromium)")] = True,
+) -> None:
+    """Write the monthly forum report: one offline page (HTML and PDF) per kab/kota and
+    province published for the month, and an index, from the published marts only."""
+    from jkn.periods import PeriodError
+    from jkn.report import ReportError, UnknownLanguage, write_report
+    from jkn.report.pdf import PrintFailed
+
+    try:
+        result = write_report(warehouse, period, out, region=region, lang=lang, pdf=pdf)
+    except (ReportError, UnknownLanguage, PeriodError, PrintFailed) as error:
+        raise _refused(str(error), code=2) from None
+    screen.print(
+        f"Wrote the {result.period} report ({result.lang}): {len(result.pages)} page(s) and "
+        f"the index {result.index}"
+        + (f", {len(result.pdfs)} PDF(s)" if result.pdfs else f"; no PDF: {result.pdf_skipped}")
+        + ".",
+        highlight=False,
     )
 
 
