@@ -3,6 +3,7 @@ Lebong scenario, rendered by headless Chromium with the network cut off, against
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -250,3 +251,58 @@ def test_the_cli_refuses_a_month_not_published_in_plain_words(run: Run, tmp_path
     )
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["17.07.html", "index.html"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_second_month_says_what_moved(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, lang: str
+) -> None:
+    """Two consecutive generated months: the second month's page says what moved, with the
+    figures of marts.card_movements (summed over segments) and marts.resident_movements, and its
+    trend has both months."""
+    from jkn.generate import GenerateOptions, generate_series
+
+    root = tmp_path_factory.mktemp(f"report-moves-{lang}")
+    options = GenerateOptions(regions=[LEBONG], period="2025-03", persons=600, seed=5)
+    generate_series(options, 2, root / "landing")
+    warehouse = root / "jkn.duckdb"
+    for period in ("2025-03", "2025-04"):
+        assert refresh(root / "landing", period, warehouse).published
+    result = write_report(warehouse, "2025-04", root / "out", lang=lang, pdf=False)
+    language = Language.of(lang)
+    cards = read_table(
+        warehouse,
+        "select sum(cards_new) n, sum(cards_ended) e, sum(activated) a, "
+        "sum(deactivated_arrears) d from marts.card_movements "
+        "where period = '2025-04-01' and region_code = $r",
+        r=LEBONG,
+    ).row(0)
+    residents = read_table(
+        warehouse,
+        "select newly_covered, lapsed from marts.resident_movements "
+        "where period = '2025-04-01' and region_code = $r",
+        r=LEBONG,
+    ).row(0)
+    assert cards[0] > 0 and cards[1] > 0  # the series planted new and ended cards
+    expected = language.t(
+        "movements_sentence",
+        previous=language.month(dt.date(2025, 3, 1)),
+        new=language.number(cards[0]),
+        ended=language.number(cards[1]),
+        deactivated=language.number(
+            read_table(
+                warehouse,
+                "select sum(deactivated_arrears + deactivated_pbi + deactivated_other) "
+                "from marts.card_movements where period = '2025-04-01' and region_code = $r",
+                r=LEBONG,
+            ).item()
+        ),
+        arrears=language.number(cards[3]),
+        activated=language.number(cards[2]),
+        newly_covered=language.number(residents[0]),
+        lapsed=language.number(residents[1]),
+    )
+    page = _text(result.pages[LEBONG])
+    assert " ".join(expected.split()) in page
+    assert language.t("movements_none", previous=language.month(dt.date(2025, 3, 1))) not in page
