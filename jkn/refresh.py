@@ -48,8 +48,10 @@ class RunSettings(BaseModel):
         "warehouse (<stem>.report/<YYYY-MM>/; `jkn report` writes it by hand)",
     )
     report_pdf: bool = Field(
-        default=True,
-        description="print the forum report's pages to PDF too (headless Chromium, if installed)",
+        default=False,
+        description="print the forum report's pages to PDF too (headless Chromium, if "
+        "installed; about 3 s and a browser's memory a run, so off by default: `jkn report` "
+        "prints them)",
     )
     alert_warnings: bool = Field(
         default=True,
