@@ -136,3 +136,40 @@ def test_coverage_by_group_equals_the_truth(loaded: Loaded, period: str) -> None
         assert got.sort("sex", "age_band").equals(want.sort("sex", "age_band")), code
         coverage = _kab(_mart(loaded, "coverage", period), code)
         assert want["population"].sum() == coverage["population"] == figures["population"]
+
+
+# the 2026 tiers as DOMAIN.md states them, in hundredths: (coverage, activity, Pemda share)
+TIERS = {"pratama": (98, 80, None), "madya": (98, 85, 10), "utama": (99, 95, 18)}
+
+
+def _needed(hundredths: int, population: int, have: int) -> int:
+    """What a share of the population still needs, exactly: ceil(share × population) − have."""
+    return max(0, -(-hundredths * population // 100) - have)
+
+
+def test_tier_gaps_and_their_cost_equal_the_truth(loaded: Loaded) -> None:
+    """marts.uhc_tiers' gaps and marts.uhc_budget's enrolments and rupiah, worked out in
+    integers from the truth's population, registered, active and PBI_APBD memberships."""
+    period = "2026-02"
+    tiers = _mart(loaded, "uhc_tiers", period, "region_level = 'kabupaten'")
+    budget = _mart(loaded, "uhc_budget", period)
+    for code, want in loaded["summaries"][period]["figures"].items():
+        population = want["population"]
+        for tier, (coverage, activity, share) in TIERS.items():
+            gaps = (
+                _needed(coverage, population, want["registered"]),
+                _needed(activity, population, want["active_registered"]),
+                0 if share is None else _needed(share, population, want["pemda_memberships"]),
+            )
+            row = tiers.filter(region_code=code, tier=tier).row(0, named=True)
+            got = (row["residents_to_enrol"], row["activations_needed"])
+            assert (*got, row["pemda_enrolments_needed"]) == gaps, (code, tier)
+            assert row["meets_tier"] == (gaps == (0, 0, 0))
+            cost = budget.filter(region_code=code, goal=tier).row(0, named=True)
+            assert cost["residents_to_enrol"] == max(gaps)
+            assert cost["monthly_cost_idr"] == max(gaps) * 42_000  # the 2026 PBI premium
+            assert cost["annual_cost_idr"] == 12 * max(gaps) * 42_000
+            assert cost["takeover_candidates"] == want["takeover_candidates"]["persons"]
+            assert (
+                cost["takeover_monthly_cost_idr"] == want["takeover_candidates"]["monthly_cost_idr"]
+            )
