@@ -23,7 +23,11 @@ def write_forum_report(period: str, warehouse: Path, pdf: bool = True) -> list[A
     try:
         result = write_report(warehouse, period, out, pdf=pdf)
     except Exception as error:
-        run_logger().warning("the forum report of %s failed: %s", period, type(error).__name__)
+        # not an expected outcome: a bug or a full disk, so its traceback goes to the log (the
+        # report reads counts only); the alert names the type only
+        run_logger().warning(
+            "the forum report of %s failed: %s", period, type(error).__name__, exc_info=True
+        )
         return [
             Alert(
                 severity="warning",

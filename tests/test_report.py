@@ -306,3 +306,25 @@ def test_the_second_month_says_what_moved(
     page = _text(result.pages[LEBONG])
     assert " ".join(expected.split()) in page
     assert language.t("movements_none", previous=language.month(dt.date(2025, 3, 1))) not in page
+
+
+@pytest.mark.slow
+def test_a_report_that_fails_is_a_warning_and_the_month_stays_published(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tasks.report
+
+    def broken(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tasks.report, "write_report", broken)
+    root = tmp_path_factory.mktemp("report-fails")
+    generate_scenario("lebong-2024-07", root / "landing", scale=0.01)
+    warehouse = root / "jkn.duckdb"
+    summary = refresh(root / "landing", PERIOD, warehouse, report=True)
+    assert summary.published and not summary.errors
+    (alert,) = [a for a in summary.alerts if a.check == "forum_report"]
+    assert alert.severity == "warning" and "OSError" in alert.summary
+    assert "disk full" not in alert.summary  # the type only: a message may quote a value
+    assert f"jkn report --period {PERIOD}" in alert.summary
+    assert read_table(warehouse, "select count(*) from marts.coverage").item() > 0
