@@ -52,6 +52,21 @@ def _sex(female: pl.Expr, long: bool) -> pl.Expr:
     return pl.when(female).then(pl.lit("P")).otherwise(pl.lit("L"))
 
 
+def card_identity() -> dict[str, pl.Expr]:
+    """A card's identity columns as BPJS writes them, from its person's columns joined to it
+    (nik, no_kk, name, dob, female) and its own (bpjs_village, tmt): the one home of that
+    mapping for a month built whole and for a month a series evolves."""
+    return {
+        "NIK": pl.col("nik"),
+        "NO_KK": pl.col("no_kk"),
+        "NAMA": pl.col("name"),
+        "TGL_LAHIR": pl.col("dob"),
+        "JENIS_KELAMIN": _sex(pl.col("female"), long=False),
+        "KODE_WILAYAH": pl.col("bpjs_village"),
+        "TMT": pl.max_horizontal(pl.col("tmt"), pl.col("dob")),
+    }
+
+
 def _plans(options: GenerateOptions) -> list[RegionPlan]:
     if options.plans:
         return options.plans
@@ -103,16 +118,7 @@ def _build_bpjs(
         on="person_id",
         how="left",
         maintain_order="left",
-    ).with_columns(
-        NIK=pl.col("nik"),
-        NO_KK=pl.col("no_kk"),
-        NAMA=pl.col("name"),
-        TGL_LAHIR=pl.col("dob"),
-        JENIS_KELAMIN=_sex(pl.col("female"), long=False),
-        KODE_WILAYAH=pl.col("bpjs_village"),
-        TMT=pl.max_horizontal(pl.col("tmt"), pl.col("dob")),
-        active=pl.col("STATUS_PESERTA") == "AKTIF",
-    )
+    ).with_columns(**card_identity(), active=pl.col("STATUS_PESERTA") == "AKTIF")
     clean = cards
     cards = defects.inject(cards, "bpjs_membership", rates, rng, all_niks, end)
     if link:

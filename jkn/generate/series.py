@@ -601,13 +601,7 @@ def _bpjs_month(
         how="left",
         maintain_order="left",
     ).with_columns(
-        NIK=pl.col("nik"),
-        NO_KK=pl.col("no_kk"),
-        NAMA=pl.col("name"),
-        TGL_LAHIR=pl.col("dob"),
-        JENIS_KELAMIN=core._sex(pl.col("female"), long=False),
-        KODE_WILAYAH=pl.col("bpjs_village"),
-        TMT=pl.max_horizontal(pl.col("tmt"), pl.col("dob")),
+        **core.card_identity(),
         SEGMEN=vocab(SEGMENTS, cards["seg_idx"].to_numpy()),
         STATUS_PESERTA=vocab(("NONAKTIF", "AKTIF"), cards["active"].cast(pl.Int64).to_numpy()),
     )
