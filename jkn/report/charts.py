@@ -101,6 +101,17 @@ def waterfall(
     return spec
 
 
+def _share(title: str, scale: dict[str, Any]) -> dict[str, Any]:
+    """The quantitative channel of a share (a rate): field ``value``, shown as a percentage."""
+    return {
+        "field": "value",
+        "type": "quantitative",
+        "title": title,
+        "axis": {"format": ".0%"},
+        "scale": scale,
+    }
+
+
 def trend(points: list[dict[str, Any]], series: list[str], axis_title: str) -> dict[str, Any]:
     """Rates month by month: ``points`` are ``{month, order, series, value, text}``; each series
     its own colour, dash and point shape, its value written at each point."""
@@ -118,13 +129,7 @@ def trend(points: list[dict[str, Any]], series: list[str], axis_title: str) -> d
         "title": None,
         "axis": {"labelAngle": 0},
     }
-    y = {
-        "field": "value",
-        "type": "quantitative",
-        "title": axis_title,
-        "axis": {"format": ".0%"},
-        "scale": {"zero": False},
-    }
+    y = _share(axis_title, {"zero": False})
     spec["data"] = {"values": points}
     spec["layer"] = [
         {
@@ -165,13 +170,7 @@ def bars(rows: list[dict[str, Any]], axis_title: str) -> dict[str, Any]:
         "title": None,
         "axis": {"labelLimit": 200},
     }
-    x = {
-        "field": "value",
-        "type": "quantitative",
-        "title": axis_title,
-        "axis": {"format": ".0%"},
-        "scale": {"domain": [0, 1.25]},
-    }
+    x = _share(axis_title, {"domain": [0, 1.25]})
     spec["data"] = {"values": rows}
     spec["layer"] = [
         {
@@ -199,13 +198,7 @@ def grouped_bars(
         "title": axis_x,
         "axis": {"labelAngle": 0},
     }
-    y = {
-        "field": "value",
-        "type": "quantitative",
-        "title": axis_y,
-        "axis": {"format": ".0%"},
-        "scale": {"domain": [0, 1.1]},
-    }
+    y = _share(axis_y, {"domain": [0, 1.1]})
     offset = {"field": "group", "type": "nominal", "sort": groups}
     spec["data"] = {"values": rows}
     spec["layer"] = [
