@@ -29,7 +29,13 @@ def _base(width: int, height: int) -> dict[str, Any]:
         "config": {
             "font": FONT,
             "axis": {"labelFontSize": 11, "titleFontSize": 11, "grid": True, "gridColor": "#ddd"},
-            "legend": {"labelFontSize": 11, "orient": "bottom", "columns": 1, "symbolSize": 120},
+            "legend": {
+                "labelFontSize": 11,
+                "labelLimit": 0,
+                "orient": "bottom",
+                "columns": 1,
+                "symbolSize": 120,
+            },
             "view": {"stroke": None},
         },
     }
