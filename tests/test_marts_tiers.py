@@ -11,6 +11,7 @@ worked out from contracts/marts.md and DOMAIN.md, not read back from the code.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,25 +290,34 @@ def test_what_each_goal_costs(warehouse: Path) -> None:
         assert {r["takeover_monthly_cost_idr"] for r in found} == {3 * 42_000}
         assert {r["premium_idr"] for r in found} == {42_000}
         return {
-            r["goal"]: (r["residents_to_enrol"], r["monthly_cost_idr"], r["annual_cost_idr"])
+            r["goal"]: (
+                r["in_force"], str(r["in_force_from"]), r["residents_to_enrol"],
+                r["monthly_cost_idr"], r["annual_cost_idr"],
+            )
             for r in found
         }  # fmt: skip
 
-    # targets: ceil(0.986 × 50) = ceil(49.3) = 50 − 49 = 1; 100%: 50 − 49 = 1
+    # targets: ceil(0.986 × 50) = ceil(49.3) = 50 − 49 = 1; 100%: 50 − 49 = 1. The 2026 tiers
+    # are not in force yet: costed on June 2025's figures as the next goals (active 41):
+    # pratama max(0, ceil(40) − 41 → 0, —) = 0; madya max(0, ceil(42.5) = 43 − 41 = 2,
+    # 5 ≤ 6 → 0) = 2; utama max(50 − 49 = 1, 48 − 41 = 7, 9 − 6 = 3) = 7
     assert budget("2025-06") == {
-        "uhc-prioritas-2025": (0, 0, 0),
-        "perpres-98-6": (1, 42_000, 504_000),
-        "universal-100": (1, 42_000, 504_000),
+        "uhc-prioritas-2025": (True, "2025-01-01", 0, 0, 0),
+        "perpres-98-6": (True, "2025-01-01", 1, 42_000, 504_000),
+        "universal-100": (True, "2014-01-01", 1, 42_000, 504_000),
+        "pratama": (False, "2026-01-01", 0, 0, 0),
+        "madya": (False, "2026-01-01", 2, 84_000, 1_008_000),
+        "utama": (False, "2026-01-01", 7, 294_000, 3_528_000),
     }
     # a tier: the largest of its gaps, each enrolled resident being registered, active and
-    # PBI_APBD (madya: max(0, 3, 0); utama: max(1, 8, 3))
+    # PBI_APBD (madya: max(0, 3, 0); utama: max(1, 8, 3)); in force from 2026, no later tiers
     assert budget("2026-01") == {
-        "uhc-prioritas-2025": (0, 0, 0),
-        "perpres-98-6": (1, 42_000, 504_000),
-        "universal-100": (1, 42_000, 504_000),
-        "pratama": (0, 0, 0),
-        "madya": (3, 126_000, 1_512_000),
-        "utama": (8, 336_000, 4_032_000),
+        "uhc-prioritas-2025": (True, "2025-01-01", 0, 0, 0),
+        "perpres-98-6": (True, "2025-01-01", 1, 42_000, 504_000),
+        "universal-100": (True, "2014-01-01", 1, 42_000, 504_000),
+        "pratama": (True, "2026-01-01", 0, 0, 0),
+        "madya": (True, "2026-01-01", 3, 126_000, 1_512_000),
+        "utama": (True, "2026-01-01", 8, 336_000, 4_032_000),
     }
     assert rows(warehouse, "uhc_budget", "2026-01", "17") == []  # kab/kota only
 
@@ -435,3 +445,38 @@ def test_the_demo_levers_follow_the_budget(warehouse: Path) -> None:
         )
         assert lever["reactivate_idr"] <= lever["enrol_idr"]
         assert lever["reactivate_members"] <= lever["inactive_registered"]
+
+
+def test_budget_rows_published_before_in_force_existed_read_as_in_force(tmp_path: Path) -> None:
+    """A warehouse published before marts.uhc_budget had in_force/in_force_from keeps its rows
+    when the next period is published: they were all goals in force (in_force true), the day
+    they came into force was not recorded (NULL)."""
+    from warehouse.publish import publish_period
+
+    marts_file = tmp_path / "jkn.duckdb"
+    old = {
+        "period": dt.date(2025, 6, 1), "region_code": "17.07", "region_level": "kabupaten",
+        "region_name": "Lebong", "goal": "uhc-prioritas-2025", "residents_to_enrol": 5,
+        "premium_idr": 42_000, "monthly_cost_idr": 210_000, "annual_cost_idr": 2_520_000,
+        "takeover_candidates": 0, "takeover_monthly_cost_idr": 0,
+    }  # fmt: skip
+    with duckdb.connect(str(marts_file)) as con:
+        con.execute("create schema marts")
+        con.register("old_rows", pl.DataFrame([old]))
+        con.execute("create table marts.uhc_budget as select * from old_rows")
+    new = pl.DataFrame(
+        [
+            {
+                **old,
+                "period": dt.date(2026, 1, 1),
+                "goal": "pratama",
+                "in_force": True,
+                "in_force_from": dt.date(2026, 1, 1),
+            }
+        ]
+    )
+    publish_period(marts_file, dt.date(2026, 1, 1), {"uhc_budget": new}, storage_version="v1.0.0")
+    got = read_table(
+        marts_file, "select goal, in_force, in_force_from from marts.uhc_budget order by period"
+    ).rows()
+    assert got == [("uhc-prioritas-2025", True, None), ("pratama", True, dt.date(2026, 1, 1))]

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+from html import unescape
 from pathlib import Path
 from typing import TypedDict
 
@@ -78,7 +79,8 @@ def run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 
 def _text(path: Path) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", unescape(text))
 
 
 @pytest.mark.slow
@@ -139,6 +141,90 @@ def test_the_lebong_page_explains_coverage_above_100_percent(run: Run) -> None:
     assert "is above 100% because it counts" in english
     # the first month: nothing to compare with, said so
     assert "was not published, so there is nothing to compare with" in english
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_2024_page_costs_the_next_tiers_from_the_budget(run: Run, lang: str) -> None:
+    """Before 2026 no tier is in force (marts.uhc_tiers has no rows), yet the page says what
+    each 2026 tier would cost on this month's figures: marts.uhc_budget's rows not in force."""
+    language = Language.of(lang)
+    assert read_table(
+        run["warehouse"], "select * from marts.uhc_tiers where period = $p", p=f"{PERIOD}-01"
+    ).is_empty()
+    coming = read_table(
+        run["warehouse"],
+        "select goal, residents_to_enrol, monthly_cost_idr, annual_cost_idr, in_force_from "
+        "from marts.uhc_budget where period = $p and region_code = $r and not in_force",
+        p=f"{PERIOD}-01",
+        r=LEBONG,
+    )
+    assert sorted(coming["goal"]) == ["madya", "pratama", "utama"]
+    assert set(coming["in_force_from"]) == {dt.date(2026, 1, 1)}
+    page = run[lang].pages[LEBONG]  # type: ignore[literal-required]
+    # one row per tier, set apart
+    assert page.read_text(encoding="utf-8").count('<tr class="coming">') == 3
+    text = _text(page)
+    for tier in coming.iter_rows(named=True):
+        name = language.t("goal_tier", name=language.t(f"tier_{tier['goal']}"))
+        assert name in text, tier["goal"]
+        assert language.rupiah(tier["annual_cost_idr"]) in text
+    short = coming.filter(pl.col("residents_to_enrol") > 0).sort("residents_to_enrol")
+    first = short.row(0, named=True) if short.height else None
+    since = language.date(dt.date(2026, 1, 1))
+    if first is None:
+        assert language.t("coming_all_met", since=since) in text
+    else:  # the lowest tier still short is named with its enrolments and rupiah
+        expected = language.t(
+            "coming_sentence",
+            since=since,
+            goal=language.t("goal_tier", name=language.t(f"tier_{first['goal']}")),
+            residents=language.number(first["residents_to_enrol"]),
+            monthly=language.rupiah(first["monthly_cost_idr"]),
+            annual=language.rupiah(first["annual_cost_idr"]),
+        )
+        assert expected in text
+
+
+def test_every_check_of_the_extracts_has_plain_words_in_both_languages() -> None:
+    from jkn.ingest.validate import UNREADABLE
+    from schemas import SCHEMAS
+    from schemas.common import row_rules
+
+    checks = {UNREADABLE} | {
+        name for schema in SCHEMAS.values() for name in row_rules(schema.model)
+    }
+    assert len(checks) > 20
+    for lang in LANGUAGES:
+        language = Language.of(lang)
+        words = {check: language.check(check) for check in checks}
+        assert not [c for c, w in words.items() if w == c], lang  # none falls back to its code
+        assert len(set(words.values())) == len(checks), lang  # no two read the same
+    assert Language.of("en").check("a_check_of_another_version") == "a_check_of_another_version"
+
+
+@pytest.mark.slow
+def test_the_quality_table_names_the_quarantine_reasons_in_plain_words(run: Run) -> None:
+    quality = read_table(
+        run["warehouse"],
+        'select source, "check", "rows" from marts.data_quality where period = $p '
+        "and severity = 'error' and \"rows\" > 0",
+        p=f"{PERIOD}-01",
+    )
+    assert quality.height
+    top = (
+        quality.sort("rows", "check", descending=[True, False])
+        .group_by("source", maintain_order=True)
+        .first()
+    )
+    for lang in LANGUAGES:
+        language = Language.of(lang)
+        text = _text(run[lang].pages[LEBONG])  # type: ignore[literal-required]
+        for source, check, count in top.iter_rows():
+            reason = language.t("reason_rows", reason=language.check(check),
+                                rows=language.number(count))  # fmt: skip
+            assert reason in text, (lang, source, check)
+            assert f" {check} " not in text  # the code itself is not what a reader sees
 
 
 def _pdf(path: Path) -> tuple[int, str]:

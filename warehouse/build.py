@@ -35,6 +35,9 @@ MARTS = (
     "uhc_tiers",
     "uhc_budget",
 )
+# Models of sql/models/marts that a mart reads but that are not published: temp tables
+# m_<name>, run just before the mart named here.
+UNPUBLISHED = {"uhc_tiers": ("tier_gaps",)}
 # The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
 # months' stored states, sql/models/state): built for the period and, when the month after it
 # is published, again for that month, whose movements the period's new figures change.
@@ -164,7 +167,9 @@ def build_period(
         execute(con, f"insert into {table} by name {model_sql('state', name)}", params)
     marts = {}
     for name in MARTS:
-        execute(con, f"create or replace temp table m_{name} as {model_sql('marts', name)}", params)
+        for step in (*UNPUBLISHED.get(name, ()), name):
+            sql = model_sql("marts", step)
+            execute(con, f"create or replace temp table m_{step} as {sql}", params)
         marts[name] = con.sql(f"select * from m_{name}").pl()
     also: dict[str, list[dt.date]] = {}
     for name in MOVEMENTS:

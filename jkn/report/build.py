@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from jkn import rules
 from jkn.databases import open_marts_read_only
 from jkn.domain import BRIDGE_CATEGORIES
 from jkn.periods import check_month, first_day, month_before
@@ -22,6 +23,7 @@ QUERIES = (
     "published",
 )  # fmt: skip
 TEMPLATES = Path(__file__).parent / "templates"
+THRESHOLDS = ("min_coverage", "min_activity", "min_pemda_share")
 SERIES = ("coverage_registered", "activity_of_population", "coverage_reconciled")
 REASONS = {
     "inactive_arrears": "reason_arrears",
@@ -71,12 +73,24 @@ def read_marts(marts_file: Path, period: str) -> dict[str, pl.DataFrame]:
             f"`jkn run --period {period} --warehouse {marts_file}` first."
         )
     with con:
+        con.register("tier_rules", tier_rules())
         return {
             name: con.sql(
                 report_sql(f"forum_{name}", {}), params={"period": first_day(period)}
             ).pl()
             for name in QUERIES
         }
+
+
+def tier_rules() -> pl.DataFrame:
+    """The award tiers' conditions (``warehouse/rules/uhc_tiers.csv``, their one home), which
+    the goals query reads for a tier not yet in force: ``marts.uhc_tiers`` has rows only for
+    the tiers in force."""
+    return pl.DataFrame(rules.rows("uhc_tiers")).select(
+        "tier",
+        pl.col("valid_from").str.to_date(),
+        *(pl.col(c).replace("", None).cast(pl.Float64) for c in THRESHOLDS),
+    )
 
 
 def write_report(
@@ -251,34 +265,55 @@ class Page:
             rows.append(
                 {
                     "goal": self._goal_name(g),
-                    "kind": lang.t(f"goal_{g['goal_kind']}"),
                     "condition": ", ".join(conditions),
-                    "met": lang.t("yes" if g["met"] else "no"),
+                    "since": (
+                        lang.date(g["in_force_from"]) if g["in_force_from"] is not None else "—"
+                    ),
+                    "met": lang.t(
+                        ("yes" if g["met"] else "no")
+                        if g["in_force"]
+                        else ("coming_yes" if g["met"] else "coming_no")
+                    ),
                     "to_enrol": lang.number(g["residents_to_enrol"]),
-                    "to_activate": lang.number(g["activations_needed"]),
-                    "pemda": lang.number(g["pemda_enrolments_needed"]),
                     "monthly": lang.rupiah(g["monthly_cost_idr"]),
                     "annual": lang.rupiah(g["annual_cost_idr"]),
+                    "coming": not g["in_force"],
                 }
             )
-        unmet = goals.filter(pl.col("residents_to_enrol") > 0)
+        in_force = goals.filter(pl.col("in_force"))
+        unmet = in_force.filter(pl.col("residents_to_enrol") > 0)
         if goals.is_empty():
-            sentence = lang.t("goals_none")
+            sentences = [lang.t("goals_none")]
         elif unmet.is_empty():
-            sentence = lang.t("goals_all_met")
+            sentences = [lang.t("goals_all_met")]
         else:
-            g = unmet.row(0, named=True)
-            sentence = lang.t(
-                "goals_sentence",
-                goal=self._goal_name(g),
-                residents=lang.number(g["residents_to_enrol"]),
-                monthly=lang.rupiah(g["monthly_cost_idr"]),
-                annual=lang.rupiah(g["annual_cost_idr"]),
+            sentences = [lang.t("goals_sentence", **self._cost(unmet.row(0, named=True)))]
+        coming = goals.filter(~pl.col("in_force"))
+        if not coming.is_empty():
+            since = lang.date(coming["in_force_from"][0])
+            short = coming.filter(pl.col("residents_to_enrol") > 0)
+            sentences.append(
+                lang.t("coming_all_met", since=since)
+                if short.is_empty()
+                else lang.t("coming_sentence", since=since, **self._cost(short.row(0, named=True)))
             )
-        return {"sentence": sentence, "rows": rows}
+        return {"sentence": " ".join(sentences), "rows": rows}
+
+    def _cost(self, g: dict[str, Any]) -> dict[str, str]:
+        """A goal's name, its enrolments and their cost, formatted for a sentence."""
+        lang = self.lang
+        return {
+            "goal": self._goal_name(g),
+            "residents": lang.number(g["residents_to_enrol"]),
+            "monthly": lang.rupiah(g["monthly_cost_idr"]),
+            "annual": lang.rupiah(g["annual_cost_idr"]),
+        }
 
     def _goal_name(self, g: dict[str, Any]) -> str:
-        return self.lang.t(f"tier_{g['goal']}") if g["goal_kind"] == "tier" else g["goal"]
+        """The goal as a reader names it: its kind and its id, a tier by its name."""
+        kind = g["goal_kind"]
+        name = self.lang.t(f"tier_{g['goal']}") if kind == "tier" else g["goal"]
+        return self.lang.t(f"goal_{kind}", name=name)
 
     def bridge(self) -> dict[str, Any]:
         r, lang, bridge = self.row, self.lang, self.of["bridge"]
@@ -544,7 +579,11 @@ class Page:
                 "quarantined": lang.number(s["rows_quarantined"]),
                 "flagged": lang.number(s["rows_flagged"]),
                 "reasons": "; ".join(
-                    f"{reason['check']} {lang.number(reason['rows'])}"
+                    lang.t(
+                        "reason_rows",
+                        reason=lang.check(reason["check"]),
+                        rows=lang.number(reason["rows"]),
+                    )
                     for reason in s["top_reasons"]
                 ),
             }

@@ -59,6 +59,11 @@ class Language:
         """The text ``key`` with its ``{name}`` fields filled in."""
         return self.texts[key].format(**figures)
 
+    def check(self, name: str) -> str:
+        """A check of the extracts in plain words (``check_<name>``); a check this version
+        does not know (published by another version) by its name."""
+        return self.texts.get(f"check_{name}", name)
+
     def number(self, value: int | float | None) -> str:
         return "—" if value is None else format_decimal(value, locale=self.lang)
 

@@ -42,7 +42,7 @@ next_goal as (
     from marts.uhc_budget as b
     inner join asked using (period, region_code)
     inner join gaps as g using (period, region_code, goal)
-    where b.residents_to_enrol > 0
+    where b.in_force and b.residents_to_enrol > 0
     qualify row_number() over (
         partition by b.period, b.region_code order by g.rank, g.bar, b.goal
     ) = 1

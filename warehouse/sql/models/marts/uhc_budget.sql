@@ -1,12 +1,14 @@
 -- name:    marts.uhc_budget (build)
--- grain:   one row per kabupaten/kota × goal in force this period: the UHC rule
---          (m_uhc_status), each coverage target (m_uhc_targets), each award tier (m_uhc_tiers)
+-- grain:   one row per kabupaten/kota × goal: in force this period, the UHC rule
+--          (m_uhc_status), each coverage target (m_uhc_targets), each award tier; and the next
+--          set of tiers still to come (before 2026, the 2026 tiers: in_force false) — the
+--          tiers' gaps from models/marts/tier_gaps.sql, the rows marts.uhc_tiers publishes in force
 -- columns: see ddl/marts/uhc_budget.sql. residents_to_enrol is the fewest residents the Pemda
 --          would enrol as PBI_APBD for the region to reach the goal, other figures unchanged:
 --          each enrolment adds one registered, active, PBI_APBD membership, so it is the
 --          largest of the goal's gaps in those counts — a rule: coverage and activity; a
 --          target: coverage; a tier: coverage, activity and the Pemda share (each gap read
---          from its mart, one home). The takeover columns are the region's
+--          from its one home: m_uhc_status, m_uhc_targets, m_tier_gaps). The takeover columns are the region's
 --          marts.takeover_candidates row, the same on every goal.
 with premium as (
     select premium_idr
@@ -16,29 +18,34 @@ with premium as (
 
 goals as (
     select
-        region_code,
+        m.region_code,
         rule_id as goal,
         'uhc_rule' as goal_kind,
         1 as goal_order,
         0 as tier_order,
-        greatest(residents_to_enrol, activations_needed) as residents_to_enrol
-    from m_uhc_status
-    where region_level = 'kabupaten' and rule_id is not null
+        greatest(m.residents_to_enrol, m.activations_needed) as residents_to_enrol,
+        true as in_force,
+        r.valid_from as in_force_from
+    from m_uhc_status as m
+    inner join ref.uhc_rules as r using (rule_id)
+    where m.region_level = 'kabupaten'
     union all
-    select region_code, target_id, 'target', 2, 0, residents_to_target
-    from m_uhc_targets
-    where region_level = 'kabupaten'
+    select m.region_code, m.target_id, 'target', 2, 0, m.residents_to_target, true, r.valid_from
+    from m_uhc_targets as m
+    inner join ref.uhc_targets as r using (target_id)
+    where m.region_level = 'kabupaten'
     union all
     select
-        m.region_code,
-        m.tier,
+        region_code,
+        tier,
         'tier',
         3,
-        r.tier_order,
-        greatest(m.residents_to_enrol, m.activations_needed, m.pemda_enrolments_needed)
-    from m_uhc_tiers as m
-    inner join ref.uhc_tiers as r on r.rule_id = m.rule_id
-    where m.region_level = 'kabupaten'
+        tier_order,
+        greatest(residents_to_enrol, activations_needed, pemda_enrolments_needed),
+        in_force,
+        valid_from
+    from m_tier_gaps
+    where region_level = 'kabupaten'
 ),
 
 final as (
@@ -48,6 +55,8 @@ final as (
         c.region_level,
         c.region_name,
         g.goal,
+        g.in_force,
+        g.in_force_from,
         g.residents_to_enrol,
         p.premium_idr,
         g.residents_to_enrol * p.premium_idr as monthly_cost_idr,
@@ -64,4 +73,4 @@ final as (
 )
 
 select * exclude (goal_order, tier_order) from final
-order by region_code, goal_order, tier_order, goal
+order by region_code, not in_force, goal_order, tier_order, goal
