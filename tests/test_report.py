@@ -227,6 +227,36 @@ def test_the_quality_table_names_the_quarantine_reasons_in_plain_words(run: Run)
             assert f" {check} " not in text  # the code itself is not what a reader sees
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_footer_names_what_the_figures_were_built_from(run: Run, lang: str) -> None:
+    language = Language.of(lang)
+    published = read_table(
+        run["warehouse"], "select * from marts.published where period = $p", p=f"{PERIOD}-01"
+    ).row(0, named=True)
+    files = read_table(
+        run["warehouse"],
+        "select * from marts.published_files where period = $p order by source",
+        p=f"{PERIOD}-01",
+    )
+    assert files.height == 3
+    for page in run[lang].pages.values():  # type: ignore[literal-required]
+        text = _text(page)
+        for f in files.iter_rows(named=True):  # each file as delivered, its rows and checksum
+            assert f"{f['file_name']} " in text
+            assert f["sha256"][:12] in text
+            assert language.number(f["rows_received"]) in text
+        dukcapil = files.filter(source="dukcapil").row(0, named=True)
+        snapshot = language.t(
+            "snapshot_file",
+            file=dukcapil["file_name"],
+            received=language.date(dukcapil["received_at"].date()),
+        )
+        assert snapshot in text  # the population's extract, in the page's language
+        assert published["code_version"] in text and published["rules_version"] in text
+        assert published["population_snapshot"] not in text  # not the mart's English label
+
+
 def _pdf(path: Path) -> tuple[int, str]:
     from pypdf import PdfReader
 

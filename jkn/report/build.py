@@ -596,10 +596,22 @@ class Page:
         if files.is_empty():
             return {"sentence": lang.t("nothing"), "rows": []}
         p = files.row(0, named=True)
+        # the denominators' Dukcapil extract (what marts.published.population_snapshot names),
+        # worded from its file's row
+        dukcapil = files.filter(pl.col("source") == "dukcapil")
+        snapshot = (
+            lang.t(
+                "snapshot_file",
+                file=dukcapil["file_name"][0],
+                received=lang.date(dukcapil["received_at"][0].date()),
+            )
+            if dukcapil.height
+            else p["population_snapshot"]
+        )
         sentence = lang.t(
             "footer_sentence",
             published_at=lang.moment(p["published_at"]),
-            snapshot=p["population_snapshot"],
+            snapshot=snapshot,
             region_list=p["region_list"],
             code_version=p["code_version"],
             rules_version=p["rules_version"],

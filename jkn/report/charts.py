@@ -223,7 +223,16 @@ def grouped_bars(
             },
         },
         {
-            "mark": {"type": "text", "dy": -5, "fontSize": 9},
+            # upright labels, reading upwards from the bar's top: side-by-side bars are
+            # narrower than a label written across
+            "mark": {
+                "type": "text",
+                "angle": 270,
+                "align": "left",
+                "baseline": "middle",
+                "dx": 3,
+                "fontSize": 9,
+            },
             "encoding": {"x": x, "y": y, "xOffset": offset, "text": {"field": "text"}},
         },
     ]
