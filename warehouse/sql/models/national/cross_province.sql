@@ -4,7 +4,7 @@
 -- Reads `province_coverage` (which provinces, their names), `province_double_funding` (each
 -- province's marts.double_funding row at province level, if it has one), `crossed` (the
 -- exchange's counts per province), `nation_crossed` (the persons counted once nationally) and
--- ref.pbi_premiums.
+-- ref.pbi_premiums; the national row is macros/national_region.sql.
 with premium as (
     select premium_idr
     from ref.pbi_premiums
@@ -27,9 +27,6 @@ provinces as (
 
 nation as (
     select
-        'ID' as region_code,
-        'national' as region_level,
-        'Indonesia' as region_name,
         (select carded_in_several from nation_crossed) as persons_carded_elsewhere_too,
         (select resident_in_several from nation_crossed) as residents_in_several_provinces,
         sum(double_funding_persons) as double_funding_persons,
@@ -40,7 +37,7 @@ nation as (
 rows as (
     select * from provinces
     union all by name
-    select * from nation
+    select * from national_region() cross join nation
 ),
 
 final as (

@@ -2,7 +2,8 @@
 -- grain:   one row per province of the run, and the national row
 -- columns: see ddl/national/national_coverage.sql
 -- Reads `province_coverage` (each province's marts.coverage row at province level for the
--- period), `crossed` (the exchange's counts per province) and ref.regions.
+-- period), `crossed` (the exchange's counts per province) and ref.regions; the national row
+-- is macros/national_region.sql.
 with provinces as (
     select
         c.region_code,
@@ -24,9 +25,6 @@ with provinces as (
 
 nation as (
     select
-        'ID' as region_code,
-        'national' as region_level,
-        'Indonesia' as region_name,
         sum(population) as population,
         sum(registered) as registered,
         sum(active_registered) as active_registered,
@@ -43,7 +41,7 @@ nation as (
 rows as (
     select * from provinces
     union all by name
-    select * from nation
+    select * from national_region() cross join nation
 ),
 
 final as (
