@@ -6,10 +6,10 @@
 -- The one home of a tier's verdict and gaps: marts.uhc_tiers publishes the rows in force;
 -- marts.uhc_budget costs them all (a tier still to come is the next goal a Pemda prepares for).
 -- A tier is met on coverage (registered), activity (active_registered, of population) and,
--- where it sets one, the Pemda share (valid PBI_APBD memberships, int_pemda_cards); Pemda
+-- where it sets one, the Pemda share (valid PBI_APBD memberships, m_coverage_pemda); Pemda
 -- arrears are shown, they do not bar a tier. Gaps: the exact counts of macros/share_needed.sql,
--- so meets_tier ⇔ all three gaps are 0 (for a region with residents). Reads m_coverage and
--- int_pemda_cards; warehouse.build runs it before marts.uhc_tiers.
+-- so meets_tier ⇔ all three gaps are 0 (for a region with residents). Reads m_coverage_pemda;
+-- warehouse.build runs it before marts.uhc_tiers.
 -- columns: those of ddl/marts/uhc_tiers.sql, and in_force, valid_from, tier_order.
 with tiers as (
     select
@@ -21,14 +21,7 @@ with tiers as (
 ),
 
 regions as (
-    select
-        c.*,
-        coalesce(p.pemda_cards, 0) as pemda_cards,
-        coalesce(p.pemda_arrears_cards, 0) as pemda_arrears_cards
-    from m_coverage as c
-    left join int_pemda_cards as p
-        on p.region_level = c.region_level and p.region_code = c.region_code
-    where c.region_level in ('province', 'kabupaten')
+    select * from m_coverage_pemda
 )
 
 select

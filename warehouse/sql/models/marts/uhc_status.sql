@@ -5,7 +5,7 @@
 --          min_activity NULL and meets_activity true. Verdicts and gaps compare counts with
 --          the exact count a threshold needs (macros/share_needed.sql). UHC Prioritas: where
 --          the rule in force sets prioritas_no_pemda_arrears (from 2025), meets_uhc and, when
---          true, no valid PBI_APBD membership in arrears (int_pemda_cards); NULL under a rule
+--          true, no valid PBI_APBD membership in arrears (m_coverage_pemda); NULL under a rule
 --          that defines no UHC Prioritas (before 2025).
 with rule as (
     select *
@@ -14,11 +14,7 @@ with rule as (
 ),
 
 coverage as (
-    select c.*, coalesce(p.pemda_arrears_cards, 0) as pemda_arrears_cards
-    from m_coverage as c
-    left join int_pemda_cards as p
-        on p.region_level = c.region_level and p.region_code = c.region_code
-    where c.region_level in ('province', 'kabupaten')
+    select * from m_coverage_pemda
 ),
 
 final as (
