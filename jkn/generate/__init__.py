@@ -6,7 +6,8 @@ and the truth under ``<landing>/_truth/<YYYY-MM>/`` (persons.parquet, rows.parqu
 summary.json). ``SCENARIOS`` reproduce the published figures of the seed articles.
 ``GenerateOptions(linkage=True)`` adds identity noise and hard negatives for benchmarking
 record linkage; ``linkage_truth`` returns its labelled rows. ``generate_series`` writes consecutive
-months moved by planted events, with the movement truth between them.
+months moved by planted events, with the movement truth between them;
+``generate_scenario_series`` a scenario as such months, the last one its period's exact counts.
 """
 
 from jkn.domain import BRIDGE_CATEGORIES
@@ -21,8 +22,20 @@ from jkn.generate.model import (
     RegionPlan,
     defect_destination,
 )
-from jkn.generate.scenarios import SCENARIOS, Scenario, ScenarioRegion, generate_scenario
-from jkn.generate.series import EVENT_KINDS, SeriesRates, generate_series, series_options
+from jkn.generate.scenarios import (
+    SCENARIOS,
+    Scenario,
+    ScenarioRegion,
+    generate_scenario,
+    generate_scenario_series,
+)
+from jkn.generate.series import (
+    EVENT_KINDS,
+    SeriesRates,
+    generate_series,
+    lead_in,
+    series_options,
+)
 
 __all__ = [
     "BRIDGE_CATEGORIES",
@@ -40,7 +53,9 @@ __all__ = [
     "defect_destination",
     "generate",
     "generate_scenario",
+    "generate_scenario_series",
     "generate_series",
+    "lead_in",
     "linkage_truth",
     "series_options",
 ]

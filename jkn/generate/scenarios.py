@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from jkn.generate.model import (
     levers_for,
 )
 from jkn.generate.population import exact_population
+from jkn.generate.series import SeriesRates, generate_series, lead_in
 from jkn.generate.writer import Progress
+from jkn.periods import month_before
 
 DEFAULT_SEED = 20261124
 
@@ -153,3 +156,31 @@ def generate_scenario(
     options = scenario_options(name, scale, seed, messy)
     options.linkage = linkage
     return generate(options, Path(landing), progress)
+
+
+def generate_scenario_series(
+    name: str,
+    landing: Path,
+    scale: float = 1.0,
+    months: int = 2,
+    seed: int = DEFAULT_SEED,
+    *,
+    messy: bool = True,
+    rates: SeriesRates | None = None,
+    progress: Progress | None = None,
+) -> list[GenerationResult]:
+    """A scenario as ``months`` consecutive months ending on its period: the last month has
+    the scenario's counts exactly (``generate_series(land_on=...)``: the rates of
+    ``generate_scenario``'s month, at any scale), the months before lead into it
+    (``lead_in``: a little lower coverage and activity) and moved by planted events. Identity
+    damage is off, as in every series (``series_options``)."""
+    options = scenario_options(name, scale, seed, messy)
+    plans = options.plans or []
+    first = options.period
+    for _ in range(months - 1):
+        first = month_before(first)
+    rates = rates or SeriesRates()
+    start = lead_in(plans, rates, months - 1) if months > 1 else plans
+    options = dataclasses.replace(options, period=first, plans=start, persons=start[0].population)
+    land_on = plans if months > 1 else None
+    return generate_series(options, months, Path(landing), rates, progress, land_on)

@@ -62,6 +62,8 @@ EVENT_KINDS = PERSON_KINDS + CARD_KINDS
 # ``migrant_second_card``, so from the third month on).
 NEEDS_TWO_REGIONS = ("card_moved_kabupaten", "domicile_kabupaten")
 NEEDS_SECOND_CARD = ("migrant_card_lost",)
+# Segments whose members pay their own premiums: where a card falls into arrears.
+PAYING = [SEG["PBPU"], SEG["PPU_BU"], SEG["BP"]]
 
 STATE_COLUMNS = (
     "NOKA",
@@ -205,6 +207,13 @@ class _Villages:
         return self.kab_first[kab] + rng.integers(0, self.kab_size[kab])
 
 
+def _copies(plan: RegionPlan, rate: float) -> tuple[int, int]:
+    """A landing kab/kota's in-file copies: as many as ``core`` gives a month built whole
+    (``rate`` × registered), active in the plan's share."""
+    n = round(rate * plan.registered)
+    return n, round(n * plan.active / plan.registered) if plan.registered else 0
+
+
 class _Month:
     """One transition: the month's persons and cards being evolved, and its events."""
 
@@ -218,8 +227,14 @@ class _Month:
         rates: SeriesRates,
         villages: _Villages,
         top_noka: int,
+        landing: list[RegionPlan] | None = None,
+        copy_rate: float = 0.0,
     ) -> None:
         self.persons, self.cards = persons, cards
+        # the plans the month lands on exactly (a series' last month), and the in-file copies
+        # each kab/kota's rows will have: (copies, of which active), as ``core`` sizes them
+        self.landing = {plan.code: plan for plan in landing} if landing else None
+        self.copies = {plan.code: _copies(plan, copy_rate) for plan in (landing or [])}
         self.top_noka = top_noka  # the highest card number ever given: never given again
         self.newborns: pl.DataFrame | None = None
         self.plans, self.seed, self.period, self.rates = plans, seed, period, rates
@@ -236,13 +251,24 @@ class _Month:
         return rng_for(self.seed, f"series:{kind}:{self.period}")
 
     def pick(
-        self, kind: str, mask: np.ndarray, region: np.ndarray, rng: np.random.Generator
+        self,
+        kind: str,
+        mask: np.ndarray,
+        region: np.ndarray,
+        rng: np.random.Generator,
+        counts: dict[str, int] | None = None,
     ) -> np.ndarray:
-        """Indices drawn per kab/kota among ``mask`` (sorted), ``count`` of the kind each."""
+        """Indices drawn per kab/kota among ``mask`` (sorted), ``count`` of the kind each (or
+        ``counts[kab/kota]``, where given: a landing's own counts)."""
         out = []
         for plan in self.plans:
             cands = np.flatnonzero(mask & (region == plan.code))
-            k = min(len(cands), self.rates.count(kind, self.base.get(plan.code, 0)))
+            want = (
+                self.rates.count(kind, self.base.get(plan.code, 0))
+                if counts is None
+                else counts.get(plan.code, 0)
+            )
+            k = min(len(cands), want)
             if k:
                 out.append(np.sort(rng.choice(cands, size=k, replace=False)))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
@@ -276,24 +302,13 @@ class _Month:
     # --- persons ---------------------------------------------------------------------
 
     def person_events(self) -> None:
-        p = self.persons
-        resident = (p["kind"] == "resident").to_numpy()
-        region = p["region_code"].to_numpy()
+        resident = (self.persons["kind"] == "resident").to_numpy()
+        region = self.persons["region_code"].to_numpy()
         for kind, status in (("death", "dead"), ("moved_out", "moved")):
             rng = self.rng(kind)
             idx = self.pick(kind, resident & ~self.person_touched, region, rng)
-            self.person_touched[idx] = True
-            when = self.start + rng.integers(0, self.end - self.start + 1, len(idx))
-            sel = p[idx]
-            self.log(kind, sel["region_code"], sel["person_id"], before=sel["village"])
-            p = p.with_columns(
-                kind=pl.Series(p["kind"]).scatter(
-                    idx, pl.Series([status] * len(idx), dtype=pl.String)
-                ),
-                status_date=pl.Series(p["status_date"]).scatter(
-                    idx, pl.Series(when, dtype=pl.Int64)
-                ),
-            )
+            self._leave(kind, status, idx, rng)
+        p = self.persons
         vidx = self.villages.vidx(p["village"])
         multi = self.villages.kec_size[self.villages.kec[vidx]] >= 2
         moves = [
@@ -324,6 +339,45 @@ class _Month:
             .otherwise(pl.col("home_kec")),
         )
         self.births()
+        if self.landing is not None:
+            self._land_population()
+
+    def _land_population(self) -> None:
+        """Where births could not land the population (more residents than the plan, or too
+        few mothers), further residents move out; then every kab/kota has the plan's."""
+        assert self.landing is not None
+        now = self._residents()
+        extra = {c: max(0, now.get(c, 0) - plan.population) for c, plan in self.landing.items()}
+        p = self.persons
+        resident = (p["kind"] == "resident").to_numpy()
+        rng = self.rng("landing:moved_out")
+        idx = self.pick(
+            "moved_out", resident & ~self.person_touched, p["region_code"].to_numpy(), rng, extra
+        )
+        self._leave("moved_out", "moved", idx, rng)
+        now = self._residents()
+        for code, plan in self.landing.items():
+            if now.get(code, 0) != plan.population:
+                raise ValueError(
+                    f"{code}: the series cannot land on a population of {plan.population} "
+                    f"({now.get(code, 0)} residents after the month's events)"
+                )
+
+    def _leave(self, kind: str, status: str, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Residents ``idx`` die or move out (``status``) on a day of the month."""
+        p = self.persons
+        self.person_touched[idx] = True
+        when = self.start + rng.integers(0, self.end - self.start + 1, len(idx))
+        sel = p[idx]
+        self.log(kind, sel["region_code"], sel["person_id"], before=sel["village"])
+        self.persons = p.with_columns(
+            kind=pl.Series(p["kind"]).scatter(idx, pl.Series([status] * len(idx), dtype=pl.String)),
+            status_date=pl.Series(p["status_date"]).scatter(idx, pl.Series(when, dtype=pl.Int64)),
+        )
+
+    def _residents(self) -> dict[str, int]:
+        counts = self.persons.filter(kind="resident")["region_code"].value_counts()
+        return dict(zip(counts["region_code"], counts["count"], strict=True))
 
     def births(self) -> None:
         p = self.persons
@@ -336,7 +390,13 @@ class _Month:
             & (age <= 45)
             & ~self.person_touched
         )
-        idx = self.pick("birth", mother, p["region_code"].to_numpy(), rng)
+        counts = None
+        if self.landing is not None:  # births are the last person event: they land population
+            now = self._residents()
+            counts = {
+                c: max(0, plan.population - now.get(c, 0)) for c, plan in self.landing.items()
+            }
+        idx = self.pick("birth", mother, p["region_code"].to_numpy(), rng, counts)
         n = len(idx)
         if not n:
             return
@@ -435,8 +495,8 @@ class _Month:
         kab_codes = [plan.code for plan in self.plans]
         self.cards = self.cards.with_columns(card_region=vocab(kab_codes, self.villages.kab[vidx]))
 
-        pbpu, bu, bp = SEG["PBPU"], SEG["PPU_BU"], SEG["BP"]
-        paying = np.isin(seg, [pbpu, bu, bp])
+        pbpu = SEG["PBPU"]
+        paying = np.isin(seg, PAYING)
         pbi = np.isin(seg, PBI)
         ppu = np.isin(seg, [SEG["PPU_BU"], SEG["PPU_PEMERINTAH"]])
         # (kind, candidates, new segment or None, new active, KET_NONAKTIF, arrears)
@@ -450,30 +510,7 @@ class _Month:
         for kind, ok, new_seg, new_active, ket, arrears in changes:
             rng = self.rng(kind)
             idx = self.pick(kind, ordinary & ok & ~self.card_touched, region, rng)
-            self.card_touched[idx] = True
-            sel = self.cards[idx]
-            months = rng.integers(1, 4, len(idx)) * arrears
-            before = (
-                vocab(SEGMENTS, sel["seg_idx"].to_numpy())
-                if new_seg is not None
-                else vocab(("NONAKTIF", "AKTIF"), sel["active"].cast(pl.Int64).to_numpy())
-            )
-            after = pl.Series(
-                ["PBI_APBD" if new_seg is not None else ("AKTIF" if new_active else "NONAKTIF")]
-                * len(idx),
-                dtype=pl.String,
-            )
-            self.log(kind, sel["card_region"], sel["person_id"], sel["NOKA"], before, after)
-            cols = {
-                "active": pl.Series([new_active] * len(idx), dtype=pl.Boolean),
-                "KET_NONAKTIF": pl.Series([ket] * len(idx), dtype=pl.String),
-                "BULAN_TUNGGAKAN": pl.Series(months, dtype=pl.Int64).cast(pl.String),
-            }
-            if new_seg is not None:
-                cols["seg_idx"] = pl.Series([new_seg] * len(idx), dtype=pl.Int64)
-            self.cards = self.cards.with_columns(
-                pl.Series(self.cards[k]).scatter(idx, v).alias(k) for k, v in cols.items()
-            )
+            self._status(kind, idx, rng, new_seg, new_active, ket, arrears)
 
         # persons unknown to Dukcapil: one more card for some, one of two ended for others
         holders = self.cards.select(
@@ -509,8 +546,7 @@ class _Month:
         ).to_numpy()
         rng = self.rng("card_enrolment")
         idx = self.pick("card_enrolment", uncovered, p["region_code"].to_numpy(), rng)
-        segs = np.where(rng.random(len(idx)) < 0.5, SEG["PBI_APBD"], pbpu)
-        self._add("card_enrolment", self._new_cards(p[idx], segs, rng), rng)
+        self._enrol(idx, rng)
         babies = self.newborns
         if babies is not None:
             rng = self.rng("card_newborn")
@@ -522,6 +558,122 @@ class _Month:
             take = np.concatenate(picks)
             segs = np.full(len(take), SEG["PBI_APBD"])
             self._add("card_newborn", self._new_cards(babies[take], segs, rng), rng)
+        if self.landing is not None:
+            self._land_cards()
+
+    def _status(
+        self,
+        kind: str,
+        idx: np.ndarray,
+        rng: np.random.Generator,
+        new_seg: int | None,
+        new_active: bool,
+        ket: str,
+        arrears: int,
+    ) -> None:
+        """Cards ``idx`` change segment (``new_seg``) or status, with the reason and months of
+        arrears (1–3 where ``arrears``) BPJS writes."""
+        self.card_touched[idx] = True
+        sel = self.cards[idx]
+        months = rng.integers(1, 4, len(idx)) * arrears
+        before = (
+            vocab(SEGMENTS, sel["seg_idx"].to_numpy())
+            if new_seg is not None
+            else vocab(("NONAKTIF", "AKTIF"), sel["active"].cast(pl.Int64).to_numpy())
+        )
+        after = pl.Series(
+            ["PBI_APBD" if new_seg is not None else ("AKTIF" if new_active else "NONAKTIF")]
+            * len(idx),
+            dtype=pl.String,
+        )
+        self.log(kind, sel["card_region"], sel["person_id"], sel["NOKA"], before, after)
+        cols = {
+            "active": pl.Series([new_active] * len(idx), dtype=pl.Boolean),
+            "KET_NONAKTIF": pl.Series([ket] * len(idx), dtype=pl.String),
+            "BULAN_TUNGGAKAN": pl.Series(months, dtype=pl.Int64).cast(pl.String),
+        }
+        if new_seg is not None:
+            cols["seg_idx"] = pl.Series([new_seg] * len(idx), dtype=pl.Int64)
+        self.cards = self.cards.with_columns(
+            pl.Series(self.cards[k]).scatter(idx, v).alias(k) for k, v in cols.items()
+        )
+
+    def _enrol(self, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Residents ``idx`` enrol: a new card each, half ``PBI_APBD`` and half ``PBPU``."""
+        segs = np.where(rng.random(len(idx)) < 0.5, SEG["PBI_APBD"], SEG["PBPU"])
+        self._add("card_enrolment", self._new_cards(self.persons[idx], segs, rng), rng)
+
+    def _card_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per card: kept (not ended this month), of a person Dukcapil knows, region, active."""
+        kinds = self.cards.join(
+            self.persons.select("person_id", person_kind="kind"),
+            on="person_id",
+            how="left",
+            maintain_order="left",
+        )["person_kind"].to_numpy()
+        return (
+            ~self.removed,
+            kinds != "migrant",
+            self.cards["card_region"].to_numpy(),
+            self.cards["active"].to_numpy(),
+        )
+
+    def _land_cards(self) -> None:
+        """The last month lands on its plans: registered rows (the cards kept plus the in-file
+        copies ``_bpjs_month`` will write) through further enrolments or ended cards, then
+        active rows through further activations or deactivations for arrears. Each is logged
+        as its kind; none touches a card or person another event of the month touched."""
+        assert self.landing is not None
+        kept, ordinary, region, _ = self._card_state()
+        enrol: dict[str, int] = {}
+        end: dict[str, int] = {}
+        for code, plan in self.landing.items():
+            diff = plan.registered - self.copies[code][0] - int((kept & (region == code)).sum())
+            (enrol if diff > 0 else end)[code] = abs(diff)
+        rng = self.rng("landing:card_ended")
+        self._remove(
+            "card_ended",
+            self.pick("card_ended", ordinary & kept & ~self.card_touched, region, rng, end),
+        )
+        p = self.persons
+        uncovered = (
+            (p["kind"] == "resident")
+            & ~p["person_id"].is_in(self.cards["person_id"].unique().implode())
+            & ~pl.Series(self.person_touched)
+        ).to_numpy()
+        rng = self.rng("landing:card_enrolment")
+        self._enrol(
+            self.pick("card_enrolment", uncovered, p["region_code"].to_numpy(), rng, enrol), rng
+        )
+
+        kept, ordinary, region, active = self._card_state()
+        up: dict[str, int] = {}
+        down: dict[str, int] = {}
+        for code, plan in self.landing.items():
+            have = int((kept & active & (region == code)).sum())
+            diff = plan.active - self.copies[code][1] - have
+            (up if diff > 0 else down)[code] = abs(diff)
+        free = ordinary & kept & ~self.card_touched
+        rng = self.rng("landing:activated")
+        idx = self.pick("activated", free & ~active, region, rng, up)
+        self._status("activated", idx, rng, None, True, "", 0)
+        paying = np.isin(self.cards["seg_idx"].to_numpy(), PAYING)
+        rng = self.rng("landing:deactivated_arrears")
+        idx = self.pick("deactivated_arrears", free & active & paying, region, rng, down)
+        self._status("deactivated_arrears", idx, rng, None, False, "MENUNGGAK", 1)
+
+        kept, _, region, active = self._card_state()
+        for code, plan in self.landing.items():
+            mine = kept & (region == code)
+            got = (
+                int(mine.sum()) + self.copies[code][0],
+                int((mine & active).sum()) + self.copies[code][1],
+            )
+            if got != (plan.registered, plan.active):
+                raise ValueError(
+                    f"{code}: the series cannot land on {plan.registered} registered and "
+                    f"{plan.active} active rows ({got[0]} and {got[1]} after the month's events)"
+                )
 
     def _new_cards(
         self, persons: pl.DataFrame, segs: np.ndarray, rng: np.random.Generator
@@ -651,8 +803,16 @@ def _bpjs_month(
     )
     frame = frame.with_columns(_fmt=pl.Series(rng.integers(0, 6, frame.height)))
     order = month.rng("order")
-    n_copies = round(rates.noka_duplicate_in_file * frame.height)
-    copies = np.sort(order.choice(frame.height, size=n_copies, replace=False))
+    if month.landing is None:
+        n_copies = round(rates.noka_duplicate_in_file * frame.height)
+        copies = np.sort(order.choice(frame.height, size=n_copies, replace=False))
+    else:  # the counts the month landed on: per kab/kota, so many active and inactive
+        active = frame["active"].to_numpy()
+        picks = []
+        for code, (n, n_active) in month.copies.items():
+            for mask, k in ((active, n_active), (~active, n - n_active)):
+                picks.append(order.choice(np.flatnonzero(mask & (region == code)), k, False))
+        copies = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
     keys = order.random(frame.height)
     dup = frame[copies].with_columns(
         defects=pl.col("defects").list.concat(pl.lit(["noka_duplicate_in_file"])),
@@ -696,21 +856,77 @@ def _views(frames: dict[str, pl.DataFrame], period: str) -> tuple[pl.DataFrame, 
     return movements.card_view(bpjs), movements.resident_view(frames["dukcapil"], bpjs, period)
 
 
+def lead_in(
+    plans: list[RegionPlan],
+    rates: SeriesRates | None = None,
+    transitions: int = 1,
+    coverage: float = 0.001,
+    activity: float = 0.003,
+) -> list[RegionPlan]:
+    """The plans of a series' first month whose last month (``transitions`` later) lands on
+    ``plans`` (``generate_series(land_on=plans)``): the population the month's events are
+    expected to take away (deaths, moves out, moves to another generated kab/kota, less
+    births and moves in) added back, coverage ``coverage`` and activity ``activity`` of that
+    population lower (so the trend rises into the landing month); mix and levers as given."""
+    rates = rates or SeriesRates()
+    n = len(plans)
+    away = {
+        plan.code: rates.count("domicile_kabupaten", plan.population) if n > 1 else 0
+        for plan in plans
+    }
+    out = []
+    for plan in plans:
+        pop = plan.population
+        arrive = sum(v for code, v in away.items() if code != plan.code) / max(n - 1, 1)
+        net = (
+            rates.count("death", pop)
+            + rates.count("moved_out", pop)
+            + away[plan.code]
+            - arrive
+            - rates.count("birth", pop)
+        )
+        first = max(1, round(pop + transitions * net))
+        out.append(
+            dataclasses.replace(
+                plan,
+                population=first,
+                registered=round((plan.registered / pop - coverage) * first),
+                active=round((plan.active / pop - activity) * first),
+                mix=dict(plan.mix),
+                levers=dict(plan.levers),
+            )
+        )
+    return out
+
+
 def generate_series(
     options: GenerateOptions,
     months: int,
     landing: Path,
     rates: SeriesRates | None = None,
     progress: Progress | None = None,
+    land_on: list[RegionPlan] | None = None,
 ) -> list[GenerationResult]:
     """``months`` consecutive months from ``options.period``: month 1 exactly as
     ``generate(series_options(options), landing)`` writes it, each next month the last one's
     persons and cards evolved by planted events (``SeriesRates``). Each month's truth folder
     has, beside persons/rows/summary, ``card_movements.parquet`` and
     ``resident_movements.parquet`` (the movement truth since the month before) and, from month
-    2 on, ``events.parquet`` (every planted event)."""
+    2 on, ``events.parquet`` (every planted event).
+
+    ``land_on`` (one plan per generated kab/kota, e.g. a scenario's; month 1's plans from
+    ``lead_in``) makes the last month hit those plans exactly: population, registered and
+    active rows as ``summary.json``'s figures and ``marts.coverage`` count them. Births land
+    the population (further moves out where it is above), further enrolments or ended cards
+    the registered rows, further activations or deactivations for arrears the active ones;
+    the last month's in-file copies are sized per kab/kota as a month built whole has them."""
     if months < 1:
         raise ValueError("a series has at least one month")
+    if land_on is not None:
+        if months < 2:
+            raise ValueError("a series lands on a plan from its second month")
+        if options.plans is None or [p.code for p in land_on] != [p.code for p in options.plans]:
+            raise ValueError("land_on needs one plan per kab/kota of options.plans, in order")
     rates = rates or SeriesRates()
     opts = series_options(options)
     built = core.build(opts, progress)
@@ -728,7 +944,19 @@ def generate_series(
     period = opts.period
     for number in range(2, months + 1):
         previous, period = period, month_after(period)
-        month = _Month(persons, cards, built.plans, opts.seed, period, rates, villages, top_noka)
+        last = land_on if number == months else None
+        month = _Month(
+            persons,
+            cards,
+            built.plans,
+            opts.seed,
+            period,
+            rates,
+            villages,
+            top_noka,
+            last,
+            month_rates.noka_duplicate_in_file,
+        )
         month.person_events()
         month.card_events()
         cards, touched = month.finish()
@@ -761,11 +989,17 @@ def generate_series(
                     code: {r["kind"]: r["len"] for r in counts.filter(region_code=code).to_dicts()}
                     for code in [p.code for p in built.plans]
                 },
+                **({"landed_on": [asdict(p) for p in last]} if last else {}),
             }
         }
         month_built = core.Built(built.plans, month_rates, month.end, persons, frames, cards)
         month_opts = dataclasses.replace(opts, period=period)
         result = core.write(month_opts, month_built, landing, progress, period, extra)
+        for plan in last or []:
+            fig = result.summary["figures"][plan.code]
+            got = (fig["population"], fig["registered"], fig["active_registered"])
+            if got != (plan.population, plan.registered, plan.active):  # pragma: no cover
+                raise ValueError(f"{plan.code}: the month written has {got}, not its plan's")
         before, views = views, _views(frames, period)
         _write_movements(result.truth_dir, period, views, before, previous)
         events.write_parquet(
