@@ -396,7 +396,7 @@ def test_the_second_month_says_what_moved(
     ).row(0)
     residents = read_table(
         warehouse,
-        "select newly_covered, lapsed from marts.resident_movements "
+        "select newly_covered, lapsed, lost_coverage from marts.resident_movements "
         "where period = '2025-04-01' and region_code = $r",
         r=LEBONG,
     ).row(0)
@@ -418,6 +418,7 @@ def test_the_second_month_says_what_moved(
         activated=language.number(cards[2]),
         newly_covered=language.number(residents[0]),
         lapsed=language.number(residents[1]),
+        lost=language.number(residents[2]),
     )
     page = _text(result.pages[LEBONG])
     assert " ".join(expected.split()) in page

@@ -415,7 +415,7 @@ class Page:
             new=lang.number(m["cards_new"]), ended=lang.number(m["cards_ended"]),
             deactivated=lang.number(deactivated), arrears=lang.number(m["deactivated_arrears"]),
             activated=lang.number(m["activated"]), newly_covered=lang.number(m["newly_covered"]),
-            lapsed=lang.number(m["lapsed"]),
+            lost=lang.number(m["lost_coverage"]), lapsed=lang.number(m["lapsed"]),
         )  # fmt: skip
         return {
             "sentence": sentence,

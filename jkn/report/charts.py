@@ -159,7 +159,8 @@ def trend(points: list[dict[str, Any]], series: list[str], axis_title: str) -> d
             },
         },
         {
-            "mark": {"type": "text", "dx": 8, "align": "left", "fontSize": 10},
+            # above its point: to the right it would sit on the line to the next month
+            "mark": {"type": "text", "dy": -11, "align": "center", "fontSize": 10},
             "encoding": {"x": x, "y": y, "text": {"field": "text"}, "color": colour},
         },
     ]
