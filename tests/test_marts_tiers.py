@@ -480,3 +480,59 @@ def test_budget_rows_published_before_in_force_existed_read_as_in_force(tmp_path
         marts_file, "select goal, in_force, in_force_from from marts.uhc_budget order by period"
     ).rows()
     assert got == [("uhc-prioritas-2025", True, None), ("pratama", True, dt.date(2026, 1, 1))]
+
+
+TIER_SETS = """tier,tier_order,rule_id,valid_from,valid_to,min_coverage,min_activity,min_pemda_share
+pratama,1,first-pratama,2026-01-01,2027-12-31,0.98,0.80,
+madya,2,first-madya,2026-01-01,2027-12-31,0.98,0.85,0.10
+pratama,1,second-pratama,2028-01-01,,0.99,0.90,
+"""
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # before any tier: the first set to come, not the one after it
+        ("2025-06-01", {("pratama", False, "2026-01-01", 1), ("madya", False, "2026-01-01", 6)}),
+        # tiers in force: they are the goals; the revision of 2028 is not costed beside its
+        # namesake (one row per goal), and the one in force is costed as in force
+        ("2027-06-01", {("pratama", True, "2026-01-01", 1), ("madya", True, "2026-01-01", 6)}),
+        ("2028-01-01", {("pratama", True, "2028-01-01", 11)}),
+    ],
+)
+def test_the_tiers_costed_are_those_in_force_else_the_first_set_to_come(
+    tmp_path: Path, period: str, expected: set
+) -> None:
+    """m_tier_gaps on hand-made tier rules and one region of 100 residents, 98 registered, 79
+    active, 9 Pemda cards. Enrolments needed, the largest gap: first pratama 98/80
+    max(0, 80 − 79) = 1; first madya 98/85/10% max(0, 85 − 79, 10 − 9) = 6; second pratama
+    99/90 max(99 − 98, 90 − 79) = 11."""
+    from warehouse import execute, model_sql
+
+    rules = tmp_path / "uhc_tiers.csv"
+    rules.write_text(TIER_SETS, encoding="utf-8")
+    with duckdb.connect() as con:
+        define_macros(con)
+        con.execute("create schema ref")
+        con.execute(
+            "create table ref.uhc_tiers as select * from read_csv($p, header=true, "
+            "types={'valid_from': 'DATE', 'valid_to': 'DATE', 'min_pemda_share': 'DOUBLE'})",
+            {"p": str(rules)},
+        )
+        con.execute(
+            "create temp table m_coverage_pemda as select date '2025-06-01' as period, "
+            "'17.07' as region_code, 'kabupaten' as region_level, 'Lebong' as region_name, "
+            "100 as population, 98 as registered, 79 as active_registered, "
+            "0.98 as coverage_registered, 0.79 as activity_of_population, "
+            "9 as pemda_cards, 0 as pemda_arrears_cards"
+        )
+        execute(
+            con,
+            f"create temp table m_tier_gaps as {model_sql('marts', 'tier_gaps')}",
+            {"period": dt.date.fromisoformat(period)},
+        )
+        got = con.execute(
+            "select tier, in_force, valid_from::varchar, greatest(residents_to_enrol, "
+            "activations_needed, pemda_enrolments_needed) from m_tier_gaps"
+        ).fetchall()
+    assert set(got) == expected

@@ -811,7 +811,13 @@ def _bpjs_month(
         picks = []
         for code, (n, n_active) in month.copies.items():
             for mask, k in ((active, n_active), (~active, n - n_active)):
-                picks.append(order.choice(np.flatnonzero(mask & (region == code)), k, False))
+                pool = np.flatnonzero(mask & (region == code))
+                if k > len(pool):
+                    raise ValueError(
+                        f"{code}: {k} in-file copies planned among {len(pool)} cards of that "
+                        "status; the plan is too small for the copy rate (raise its size)"
+                    )
+                picks.append(order.choice(pool, k, False))
         copies = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
     keys = order.random(frame.height)
     dup = frame[copies].with_columns(

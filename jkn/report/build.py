@@ -257,7 +257,11 @@ class Page:
         lang, goals = self.lang, self.of["goals"]
         rows = []
         for g in goals.iter_rows(named=True):
-            conditions = [lang.t("cond_coverage", value=lang.pct_rule(g["min_coverage"]))]
+            conditions = (
+                [lang.t("cond_coverage", value=lang.pct_rule(g["min_coverage"]))]
+                if g["min_coverage"] is not None
+                else ["—"]  # a coming tier the rules file no longer names as the mart does
+            )
             if g["min_activity"] is not None:
                 conditions.append(lang.t("cond_activity", value=lang.pct_rule(g["min_activity"])))
             if g["min_pemda_share"] is not None:

@@ -31,11 +31,13 @@ with goals as (
 
 coming as (
     select b.region_code, b.goal, 'tier' as goal_kind, 4 as rank,
-        r.min_coverage + r.min_activity + coalesce(r.min_pemda_share, 0) as bar,
+        coalesce(r.min_coverage + r.min_activity + coalesce(r.min_pemda_share, 0), 0) as bar,
         r.min_coverage, r.min_activity, r.min_pemda_share, b.residents_to_enrol = 0 as met,
         false as in_force
     from marts.uhc_budget as b
-    inner join tier_rules as r on r.tier = b.goal and r.valid_from = b.in_force_from
+    -- a rules file whose tier no longer reads as the mart's leaves the conditions empty, the
+    -- row and its cost stay
+    left join tier_rules as r on r.tier = b.goal and r.valid_from = b.in_force_from
     where b.period = $period and not b.in_force
 ),
 

@@ -1,8 +1,8 @@
 -- name:    m_tier_gaps (build; not published): the award tiers measured on this month's figures
 -- grain:   one row per kabupaten/kota and per province × tier rule (ref.uhc_tiers) that is in
---          force at the period, or belongs to the next set of tiers to come into force (the
---          earliest valid_from after the period: before 2026, the 2026 tiers), with in_force
---          and the rule's valid_from and tier_order beside the columns of marts.uhc_tiers.
+--          force at the period, or, in a period with none in force, belongs to the next set of
+--          tiers to come (the earliest valid_from after it: before 2026, the 2026 tiers), with
+--          in_force and the rule's valid_from and tier_order beside marts.uhc_tiers' columns.
 -- The one home of a tier's verdict and gaps: marts.uhc_tiers publishes the rows in force;
 -- marts.uhc_budget costs them all (a tier still to come is the next goal a Pemda prepares for).
 -- A tier is met on coverage (registered), activity (active_registered, of population) and,
@@ -17,7 +17,15 @@ with tiers as (
         in_force(valid_from, valid_to, $period) as in_force
     from ref.uhc_tiers
     where in_force(valid_from, valid_to, $period)
-        or valid_from = (select min(valid_from) from ref.uhc_tiers where valid_from > $period)
+        -- before any tier is in force (before 2026), the first set to come: the goal a
+        -- Pemda prepares for. Once tiers are in force they are the goals, and a tier's name
+        -- stays one row per goal (a later revision is costed from the day it is in force)
+        or (
+            valid_from = (select min(valid_from) from ref.uhc_tiers where valid_from > $period)
+            and not exists (
+                select 1 from ref.uhc_tiers as f where in_force(f.valid_from, f.valid_to, $period)
+            )
+        )
 ),
 
 regions as (
