@@ -63,7 +63,9 @@ def open_marts_read_only(marts_file: Path) -> duckdb.DuckDBPyConnection | None:
     published yet): how the pipeline reads published marts without ever blocking a reader."""
     if not marts_file.exists():
         return None
-    return duckdb.connect(str(marts_file), read_only=True)
+    con = duckdb.connect(str(marts_file), read_only=True)
+    warehouse.define_report_macros(con)  # the report queries' (sql/reports/macros)
+    return con
 
 
 def open_scratch(spill_beside: Path) -> duckdb.DuckDBPyConnection:

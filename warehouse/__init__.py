@@ -64,6 +64,13 @@ def report_sql(name: str, categories: Mapping[str, Sequence[str]]) -> str:
 _RULE_CATEGORIES = re.compile(r"/\* categories of rules/(\w+)\.csv \*/")
 
 
+def define_report_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the report queries' temp macros (``sql/reports/macros/*.sql``) on a connection
+    to the published marts (read-only is fine: temp macros live in the connection)."""
+    for path in sorted((SQL_DIR / "reports" / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def check_sql(name: str) -> str:
     """The text of one data-quality query, ``sql/checks/<name>.sql``."""
     return (SQL_DIR / "checks" / f"{name}.sql").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ with goals as (
     from marts.uhc_status
     where period = $period
     union all
-    select region_code, tier, 'tier', 2, min_coverage + min_activity + coalesce(min_pemda_share, 0),
+    select region_code, tier, 'tier', 2, jkn_goal_bar(min_coverage, min_activity, min_pemda_share),
         min_coverage, min_activity, min_pemda_share, meets_tier, true
     from marts.uhc_tiers
     where period = $period
@@ -31,7 +31,7 @@ with goals as (
 
 coming as (
     select b.region_code, b.goal, 'tier' as goal_kind, 4 as rank,
-        coalesce(r.min_coverage + r.min_activity + coalesce(r.min_pemda_share, 0), 0) as bar,
+        jkn_goal_bar(r.min_coverage, r.min_activity, r.min_pemda_share) as bar,
         r.min_coverage, r.min_activity, r.min_pemda_share, b.residents_to_enrol = 0 as met,
         false as in_force
     from marts.uhc_budget as b

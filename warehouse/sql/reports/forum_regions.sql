@@ -14,7 +14,8 @@
 with tiers as (
     select
         region_code,
-        arg_max(tier, min_coverage + min_activity) filter (where meets_tier) as tier_met,
+        arg_max(tier, jkn_goal_bar(min_coverage, min_activity, min_pemda_share))
+            filter (where meets_tier) as tier_met,
         count(*) as tiers_in_force
     from marts.uhc_tiers
     where period = $period

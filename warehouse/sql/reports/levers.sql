@@ -32,7 +32,7 @@ gaps as (
     from marts.uhc_targets
     union all
     select period, region_code, tier, residents_to_enrol, activations_needed,
-        pemda_enrolments_needed, 2, min_coverage + min_activity + coalesce(min_pemda_share, 0)
+        pemda_enrolments_needed, 2, jkn_goal_bar(min_coverage, min_activity, min_pemda_share)
     from marts.uhc_tiers
 ),
 
@@ -49,7 +49,10 @@ next_goal as (
 ),
 
 tier_met as (
-    select period, region_code, arg_max(tier, min_coverage + min_activity) as tier_met
+    select
+        period,
+        region_code,
+        arg_max(tier, jkn_goal_bar(min_coverage, min_activity, min_pemda_share)) as tier_met
     from marts.uhc_tiers
     where meets_tier and region_level = 'kabupaten'
     group by period, region_code
