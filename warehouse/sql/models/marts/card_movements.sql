@@ -179,26 +179,18 @@ final as (
         k.segment,
         $previous_period::date as previous_period,
         $previous_period is not null as previous_published,
-        case when $previous_period is not null then coalesce(f.cards_start, 0) end
-            as cards_start,
-        case when $previous_period is not null then coalesce(f.cards_new, 0) end as cards_new,
-        case when $previous_period is not null then coalesce(f.cards_ended, 0) end
-            as cards_ended,
-        case when $previous_period is not null then coalesce(f.cards_moved_in, 0) end
-            as cards_moved_in,
-        case when $previous_period is not null then coalesce(f.cards_moved_out, 0) end
-            as cards_moved_out,
+        jkn_flow(f.cards_start, $previous_period) as cards_start,
+        jkn_flow(f.cards_new, $previous_period) as cards_new,
+        jkn_flow(f.cards_ended, $previous_period) as cards_ended,
+        jkn_flow(f.cards_moved_in, $previous_period) as cards_moved_in,
+        jkn_flow(f.cards_moved_out, $previous_period) as cards_moved_out,
         coalesce(f.cards_end, 0) as cards_end,
         coalesce(u.cards_untracked, 0) as cards_untracked,
-        case when $previous_period is not null then coalesce(f.activated, 0) end as activated,
-        case when $previous_period is not null then coalesce(f.deactivated_arrears, 0) end
-            as deactivated_arrears,
-        case when $previous_period is not null then coalesce(f.deactivated_pbi, 0) end
-            as deactivated_pbi,
-        case when $previous_period is not null then coalesce(f.deactivated_other, 0) end
-            as deactivated_other,
-        case when $previous_period is not null then coalesce(f.new_active, 0) end
-            as new_active
+        jkn_flow(f.activated, $previous_period) as activated,
+        jkn_flow(f.deactivated_arrears, $previous_period) as deactivated_arrears,
+        jkn_flow(f.deactivated_pbi, $previous_period) as deactivated_pbi,
+        jkn_flow(f.deactivated_other, $previous_period) as deactivated_other,
+        jkn_flow(f.new_active, $previous_period) as new_active
     from (
         select region_level, region_code, segment from flows
         union
