@@ -125,15 +125,24 @@ def _build_bpjs(
         cards = link.noise(cards, "bpjs_membership", end)
     cards = cards.with_columns(_fmt=pl.Series(rng.integers(0, 6, cards.height)))
     copies = np.concatenate(copy_src) if copy_src else np.zeros(0, int)
+    return with_file_copies(cards, copies, rng), clean
+
+
+def with_file_copies(
+    cards: pl.DataFrame, copies: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
+    """The BPJS rows as the file has them: ``cards`` and a repeat of each row at ``copies``
+    (a NOKA repeated in the file, quarantined), each repeat at a random line after its
+    original, numbered by file line (the header is line 1)."""
     keys = rng.random(cards.height)
     dup = cards[copies].with_columns(
         defects=pl.col("defects").list.concat(pl.lit(["noka_duplicate_in_file"])),
         expected=pl.lit("quarantined"),
     )
     dup_keys = keys[copies] + rng.random(len(copies)) * (1 - keys[copies])
-    allrows = pl.concat([cards, dup]).with_columns(_key=pl.Series(np.concatenate([keys, dup_keys])))
-    allrows = allrows.sort("_key").with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
-    return allrows.drop("_key"), clean
+    rows = pl.concat([cards, dup]).with_columns(_key=pl.Series(np.concatenate([keys, dup_keys])))
+    rows = rows.sort("_key").with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
+    return rows.drop("_key")
 
 
 def _bridge(bpjs: pl.DataFrame) -> pl.Series:

@@ -819,15 +819,9 @@ def _bpjs_month(
                     )
                 picks.append(order.choice(pool, k, False))
         copies = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
-    keys = order.random(frame.height)
-    dup = frame[copies].with_columns(
-        defects=pl.col("defects").list.concat(pl.lit(["noka_duplicate_in_file"])),
-        expected=pl.lit("quarantined"),
+    rows = core.with_file_copies(frame, copies, order).with_columns(
+        active=pl.col("STATUS_PESERTA") == "AKTIF"
     )
-    dup_keys = keys[copies] + order.random(len(copies)) * (1 - keys[copies])
-    rows = pl.concat([frame, dup]).with_columns(_key=pl.Series(np.concatenate([keys, dup_keys])))
-    rows = rows.sort("_key").with_columns(line=pl.int_range(pl.len(), dtype=pl.Int64) + 2)
-    rows = rows.drop("_key").with_columns(active=pl.col("STATUS_PESERTA") == "AKTIF")
     return rows.with_columns(bridge_category=core._bridge(rows))
 
 
