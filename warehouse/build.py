@@ -37,7 +37,11 @@ MARTS = (
 )
 # Models of sql/models/marts that a mart reads but that are not published: temp tables
 # m_<name>, run just before the mart named here.
-UNPUBLISHED = {"uhc_status": ("coverage_pemda",), "uhc_tiers": ("tier_gaps",)}
+UNPUBLISHED = {
+    "uhc_status": ("coverage_pemda",),
+    "takeover_candidates": ("lever_regions",),
+    "uhc_tiers": ("tier_gaps",),
+}
 # The marts of what moved since the month before (sql/models/marts/<name>.sql, over the
 # months' stored states, sql/models/state): built for the period and, when the month after it
 # is published, again for that month, whose movements the period's new figures change.

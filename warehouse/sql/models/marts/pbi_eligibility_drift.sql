@@ -1,6 +1,6 @@
 -- name:    marts.pbi_eligibility_drift (build)
--- grain:   one row per kabupaten/kota and per kecamatan this period (every one of
---          marts.coverage at those levels, zero included; the levels of takeover_candidates)
+-- grain:   one row per kabupaten/kota and per kecamatan this period (m_lever_regions: every
+--          one of marts.coverage at those levels, zero included, as takeover_candidates)
 -- columns: see ddl/marts/pbi_eligibility_drift.sql. Persons holding a valid PBI_APBN
 --          membership (rules/segments.csv: a PBI segment not the APBD's) whose first valid
 --          Dinsos listing has a DESIL above the deciles PBI covers (rules/pbi_eligibility.csv:
@@ -12,9 +12,7 @@ with eligibility as (
 ),
 
 regions as (
-    select region_level, region_code, region_name
-    from m_coverage
-    where region_level in ('kabupaten', 'kecamatan')
+    select * from m_lever_regions
 ),
 
 drifted as (
@@ -24,7 +22,8 @@ drifted as (
     inner join int_dinsos_persons as d on d.person_key = b.person_key
     inner join eligibility as e on d.desil > e.max_decile
     inner join int_region_levels as l
-        on l.region_digits = b.region_digits and l.region_level in ('kabupaten', 'kecamatan')
+        on l.region_digits = b.region_digits
+        and l.region_level in (select region_level from regions)
     where not b.quarantined
 ),
 

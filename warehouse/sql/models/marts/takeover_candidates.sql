@@ -1,6 +1,6 @@
 -- name:    marts.takeover_candidates (build)
--- grain:   one row per kabupaten/kota and per kecamatan this period (every one of
---          marts.coverage at those levels, zero included)
+-- grain:   one row per kabupaten/kota and per kecamatan this period (m_lever_regions: every
+--          one of marts.coverage at those levels, zero included)
 -- columns: see ddl/marts/takeover_candidates.sql. Persons of int_takeover_cards, placed by
 --          their inactive card's BPJS KODE_WILAYAH (a person with such cards in two regions
 --          counts once in each); arrears_months sums the BULAN_TUNGGAKAN of those cards.
@@ -11,16 +11,15 @@ with premium as (
 ),
 
 regions as (
-    select region_level, region_code, region_name
-    from m_coverage
-    where region_level in ('kabupaten', 'kecamatan')
+    select * from m_lever_regions
 ),
 
 per_person as (
     select l.region_level, l.region_code, t.person_key, sum(t.arrears_months) as arrears_months
     from int_takeover_cards as t
     inner join int_region_levels as l
-        on l.region_digits = t.region_digits and l.region_level in ('kabupaten', 'kecamatan')
+        on l.region_digits = t.region_digits
+        and l.region_level in (select region_level from regions)
     group by all
 ),
 
